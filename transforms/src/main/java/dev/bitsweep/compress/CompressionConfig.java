@@ -1,0 +1,23 @@
+package dev.bitsweep.compress;
+
+import java.io.Serializable;
+import java.util.Map;
+
+/**
+ * How to compress one layer: an immutable, validated description of one method with its fields.
+ * Field names are the project's one vocabulary: the same snake_case keys in the YAML spec, the manifest and the
+ * Parquet columns.
+ */
+public interface CompressionConfig extends Serializable {
+
+  /** The method name: {@code palettize}, {@code linear_quantize}, {@code prune}, ... */
+  String method();
+
+  /** Every field of this config, including defaults, keyed by its snake_case name (insertion-ordered). */
+  Map<String, Object> fields();
+
+  /** True when the method needs calibration statistics of the layer's inputs. */
+  default boolean needsCalibration() {
+    return false;
+  }
+}

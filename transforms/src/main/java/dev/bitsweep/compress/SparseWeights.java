@@ -1,0 +1,54 @@
+package dev.bitsweep.compress;
+
+import java.util.Objects;
+
+/**
+ * Sparse weights: a bit mask (1 = kept, row-major, least significant bit first) over an inner compressed form.
+ * Only the inner form's values at kept positions are stored; the others decode to exactly 0.
+ * The inner form is {@link DenseWeights} for plain pruning, or palettized/quantized for joint compression.
+ */
+public record SparseWeights(int rows, int cols, byte[] mask, CompressedWeights kept) implements CompressedWeights {
+
+  public SparseWeights {
+    Objects.requireNonNull(mask, "mask");
+    Objects.requireNonNull(kept, "kept");
+    if (mask.length != ((long) rows * cols + 7) / 8) {
+      throw new IllegalArgumentException("expected " + ((long) rows * cols + 7) / 8 + " mask bytes, got " + mask.length);
+    }
+    if (kept.rows() != rows || kept.cols() != cols) {
+      throw new IllegalArgumentException("the kept values' form must have the same shape as the mask");
+    }
+    if (kept instanceof SparseWeights) {
+      throw new IllegalArgumentException("sparse weights cannot nest");
+    }
+  }
+
+  public boolean isKept(int i) {
+    return (mask[i >>> 3] >>> (i & 7) & 1) != 0;
+  }
+
+  public long keptCount() {
+    long count = 0;
+    for (byte b : mask) {
+      count += Integer.bitCount(b & 0xff);
+    }
+    return count;
+  }
+
+  @Override
+  public WeightMatrix decompress() {
+    float[] values = kept.decompress().values();
+    for (int i = 0; i < values.length; i++) {
+      if (!isKept(i)) {
+        values[i] = 0f;
+      }
+    }
+    return new WeightMatrix(values, rows, cols);
+  }
+
+  @Override
+  public long payloadBytes() {
+    double density = (double) keptCount() / ((long) rows * cols);
+    return mask.length + Math.round(kept.payloadBytes() * density);
+  }
+}
