@@ -1,0 +1,29 @@
+package dev.bitsweep.cli;
+
+import dev.bitsweep.bench.CompressionBenchmark;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Times the compression methods on one NxN Gaussian fp32 weight (fixed seed) and prints one line per",
+        "config: config, median seconds, weight SNR dB, bits per weight."})
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--size", defaultValue = "4096", description = "N (default 4096).")
+  int size;
+
+  @Option(names = "--json", description = "JSON lines with keys config, seconds, snr_db, bits_per_weight.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    List<String> args = new ArrayList<>(List.of("--size", Integer.toString(size)));
+    if (json) {
+      args.add("--json");
+    }
+    CompressionBenchmark.main(args.toArray(String[]::new));
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,21 @@
+package dev.bitsweep.pipeline;
+
+import java.io.Serializable;
+
+/** One row of the layers table: a layer as compressed and encoded by one config. */
+public record LayerResult(
+    String configId,
+    String layer,
+    String opType,
+    String shape,
+    long params,
+    long originalBytes,
+    Long compressedBytes,
+    String encoding,
+    Double weightSnrDb,
+    Double sparsity,
+    Double outputError,
+    double seconds,
+    String status,
+    String error)
+    implements Serializable {}

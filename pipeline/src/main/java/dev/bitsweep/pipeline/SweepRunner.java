@@ -1,0 +1,206 @@
+package dev.bitsweep.pipeline;
+
+import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.compress.Compressors;
+import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.layer.Layer;
+import dev.bitsweep.layer.LayerFinder;
+import dev.bitsweep.layer.LayerInventory;
+import dev.bitsweep.layer.SkippedTensor;
+import dev.bitsweep.onnx.ModelException;
+import dev.bitsweep.onnx.OnnxModel;
+import dev.bitsweep.results.WriteResults;
+import dev.bitsweep.spec.SpecException;
+import dev.bitsweep.spec.SweepConfig;
+import dev.bitsweep.spec.SweepSpec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.beam.runners.direct.DirectRunner;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * Runs a sweep: checks everything that can be checked before the job starts, runs the pipeline on the chosen
+ * runner, and publishes the results only when the whole job succeeded.
+ */
+public final class SweepRunner {
+
+  /** Where and how to run. */
+  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
+    public static Launch embedded() {
+      return new Launch("flink", "[local]", 2, null, List.of());
+    }
+
+    public Launch withRunner(String runner) {
+      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage);
+    }
+
+    public Launch withOut(Path out) {
+      return new Launch(runner, flinkMaster, parallelism, out, filesToStage);
+    }
+  }
+
+  private final PrintStream console;
+
+  public SweepRunner(PrintStream console) {
+    this.console = console;
+  }
+
+  public SweepOutcome run(Path specFile, Launch launch) {
+    long started = System.nanoTime();
+    SweepSpec spec = SweepSpec.read(specFile);
+    OnnxModel model = OnnxModel.read(spec.model());
+    LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
+    if (inventory.layers().isEmpty()) {
+      throw new ModelException("model " + spec.model() + " has no compressible layers (float weights of MatMul, Gemm,"
+          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with at least weight_threshold=" + spec.weightThreshold()
+          + " elements); skipped: " + describe(inventory.skipped()));
+    }
+    checkConfigsFitLayers(spec, inventory.layers());
+    List<ModelInput> inputs = ModelInput.of(model.proto());
+    Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
+    if (spec.calibrationData() != null) {
+      Dataset.open(spec.calibrationData(), inputs, false);
+    }
+    String evalSha = DataFingerprint.of(spec.evalData());
+    String calibrationSha = spec.calibrationData() == null ? null : DataFingerprint.of(spec.calibrationData());
+    String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples);
+    Path out = (launch.outOverride() != null ? launch.outOverride() : spec.out()).toAbsolutePath().normalize();
+    Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
+    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
+        model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
+        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+
+    console.printf("bitsweep %s: sweep %s%n", Version.get(), sweepId);
+    console.printf("  model   %s (opset %d, %d layers to compress, %d tensors skipped)%n", spec.model(),
+        model.defaultOpset(), inventory.layers().size(), inventory.skipped().size());
+    for (SkippedTensor skipped : inventory.skipped()) {
+      console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
+    }
+    console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), samples, spec.batchSize());
+    console.printf("  configs %d on runner %s%s%n", spec.configs().size(), launch.runner(),
+        launch.runner().equals("flink") ? " (" + launch.flinkMaster() + ", parallelism " + launch.parallelism() + ")" : "");
+
+    int compressTotal = 0;
+    for (SweepConfig config : spec.configs()) {
+      for (Layer layer : inventory.layers()) {
+        if (config.configFor(layer).isPresent()) {
+          compressTotal++;
+        }
+      }
+    }
+    ProgressReporter progress = new ProgressReporter(console, staging, compressTotal, spec.configs().size(),
+        spec.configs().size() * plan.batchCount());
+    try {
+      Files.createDirectories(staging);
+      Pipeline pipeline = Pipeline.create(options(launch));
+      SweepPipeline.build(pipeline, plan, inventory.layers(), spec.configs());
+      progress.start();
+      PipelineResult result = pipeline.run();
+      PipelineResult.State state = result.waitUntilFinish();
+      progress.stop();
+      if (state != PipelineResult.State.DONE) {
+        throw new SweepFailedException("the job ended in state " + state + "; no results were published");
+      }
+      Publisher.publish(staging, out, sweepId, spec.configs());
+      List<RunSummary> rows = RunSummary.read(out, sweepId);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      Path report = Report.write(out, sweepId, spec, rows, seconds);
+      return new SweepOutcome(sweepId, out, rows, report, seconds);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      progress.stop();
+      Publisher.discard(staging);
+      if (e instanceof SweepFailedException || e instanceof SpecException || e instanceof ModelException) {
+        throw e;
+      }
+      throw new SweepFailedException("the sweep failed: " + rootMessage(e) + "; no results were published", e);
+    }
+  }
+
+  private static void checkConfigsFitLayers(SweepSpec spec, List<Layer> layers) {
+    for (SweepConfig config : spec.configs()) {
+      for (Layer layer : layers) {
+        Optional<CompressionConfig> applied = config.configFor(layer);
+        if (applied.isEmpty()) {
+          continue;
+        }
+        try {
+          applied.get().validateFor(layer.rows(), layer.cols());
+        } catch (ConfigException e) {
+          throw new SpecException(spec.specFile() + ": config '" + config.configId() + "' cannot compress layer "
+              + layer.name() + " " + layer.shapeText() + " (" + layer.rows() + " output channels x " + layer.cols()
+              + "): " + e.getMessage() + "; change the value, or exclude the layer with a 'layers: {" + layer.name()
+              + ": null}' rule");
+        }
+      }
+    }
+  }
+
+  private static PipelineOptions options(Launch launch) {
+    if (launch.runner().equals("direct")) {
+      PipelineOptions options = PipelineOptionsFactory.create();
+      options.setRunner(DirectRunner.class);
+      options.as(org.apache.beam.runners.direct.DirectOptions.class).setTargetParallelism(Math.max(1, launch.parallelism()));
+      return options;
+    }
+    FlinkPipelineOptions options = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
+    options.setRunner(FlinkRunner.class);
+    options.setFlinkMaster(launch.flinkMaster());
+    options.setParallelism(launch.parallelism());
+    options.setJobName("bitsweep");
+    if (!launch.filesToStage().isEmpty()) {
+      options.setFilesToStage(launch.filesToStage());
+    }
+    return options;
+  }
+
+  private static String describe(List<SkippedTensor> skipped) {
+    if (skipped.isEmpty()) {
+      return "none";
+    }
+    List<String> parts = new ArrayList<>();
+    for (SkippedTensor s : skipped) {
+      parts.add(s.name() + " " + s.shape() + " (" + s.reason() + ")");
+    }
+    return String.join("; ", parts);
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  /** A sweep that ran but did not complete. */
+  public static final class SweepFailedException extends RuntimeException {
+    public SweepFailedException(String message) {
+      super(message);
+    }
+
+    public SweepFailedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  static Path stagedRuns(Path staging) {
+    return WriteResults.stagedTable(staging.toString(), "runs");
+  }
+}

@@ -1,0 +1,75 @@
+package dev.bitsweep.results;
+
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+
+/**
+ * The Parquet tables a sweep writes, Hive-partitioned by {@code sweep_id} (the partition column is the directory
+ * name {@code sweep_id=<id>}, not a column inside the files). Column meanings are documented in the README;
+ * {@link #VERSION} changes whenever a column is removed, renamed or changes meaning.
+ */
+public final class ResultSchemas {
+  public static final int VERSION = 1;
+
+  public static final Schema RUNS = SchemaBuilder.record("run").namespace("dev.bitsweep.results").fields()
+      .requiredInt("schema_version")
+      .requiredString("config_id")
+      .requiredString("model")
+      .requiredString("model_sha256")
+      .requiredString("task")
+      .optionalString("method")
+      .optionalString("mode")
+      .optionalInt("nbits")
+      .optionalString("dtype")
+      .optionalString("granularity")
+      .optionalInt("group_size")
+      .optionalInt("block_size")
+      .optionalInt("cluster_dim")
+      .optionalBoolean("enable_per_channel_scale")
+      .optionalString("lut_dtype")
+      .optionalDouble("target_sparsity")
+      .optionalString("n_m_ratio")
+      .requiredString("config_json")
+      .requiredString("status")
+      .optionalString("error")
+      .requiredLong("original_bytes")
+      .optionalLong("compressed_bytes")
+      .optionalDouble("size_ratio")
+      .optionalDouble("bits_per_weight")
+      .requiredInt("layers_compressed")
+      .optionalDouble("accuracy")
+      .optionalDouble("baseline_accuracy")
+      .optionalDouble("agreement")
+      .optionalDouble("output_snr_db")
+      .optionalDouble("max_abs_diff")
+      .optionalDouble("embedding_cosine")
+      .requiredInt("eval_samples")
+      .requiredString("runtime")
+      .requiredString("runtime_settings")
+      .requiredDouble("compress_seconds")
+      .requiredDouble("package_seconds")
+      .optionalDouble("eval_seconds")
+      .optionalString("package_path")
+      .requiredString("bitsweep_version")
+      .endRecord();
+
+  public static final Schema LAYERS = SchemaBuilder.record("layer").namespace("dev.bitsweep.results").fields()
+      .requiredInt("schema_version")
+      .requiredString("config_id")
+      .requiredString("layer")
+      .requiredString("op_type")
+      .requiredString("shape")
+      .requiredLong("params")
+      .requiredLong("original_bytes")
+      .optionalLong("compressed_bytes")
+      .optionalString("encoding")
+      .optionalDouble("weight_snr_db")
+      .optionalDouble("sparsity")
+      .optionalDouble("output_error")
+      .requiredDouble("seconds")
+      .requiredString("status")
+      .optionalString("error")
+      .endRecord();
+
+  private ResultSchemas() {}
+}

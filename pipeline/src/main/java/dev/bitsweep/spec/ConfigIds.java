@@ -1,0 +1,86 @@
+package dev.bitsweep.spec;
+
+import dev.bitsweep.compress.CompressionConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Readable, deterministic config ids, e.g. {@code palettize-kmeans-4bit-per_grouped_channel-g16} or
+ * {@code linear_quantize-linear_symmetric-int4-per_block-b32}. Configs with overrides get a short hash of them.
+ */
+public final class ConfigIds {
+  private static final List<String> NAMED = List.of("mode", "dtype", "nbits", "granularity", "group_size", "block_size",
+      "target_sparsity", "n_m_ratio", "threshold", "cluster_dim", "enable_per_channel_scale", "lut_dtype", "act_order");
+
+  private ConfigIds() {}
+
+  public static String of(CompressionConfig global, Map<String, Optional<CompressionConfig>> opTypes,
+      List<SweepConfig.LayerRule> rules) {
+    StringBuilder id = new StringBuilder(global == null ? "overrides" : describe(global));
+    if (!opTypes.isEmpty() || !rules.isEmpty()) {
+      StringBuilder overrides = new StringBuilder();
+      opTypes.forEach((op, c) -> overrides.append(op).append('=').append(c.map(CompressionConfig::fields).orElse(null)).append(';'));
+      rules.forEach(r -> overrides.append(r.name()).append(r.regex()).append('=')
+          .append(r.config() == null ? null : r.config().fields()).append(';'));
+      id.append("-o").append(hash(overrides.toString()));
+    }
+    return id.toString();
+  }
+
+  static String describe(CompressionConfig config) {
+    Map<String, Object> fields = config.fields();
+    StringBuilder id = new StringBuilder(config.method());
+    for (String key : NAMED) {
+      Object value = fields.get(key);
+      if (value == null || Boolean.FALSE.equals(value) || (value instanceof Number n && n.doubleValue() == 0)) {
+        continue;
+      }
+      String granularity = String.valueOf(fields.get("granularity"));
+      if (key.equals("group_size") && !granularity.equals("per_grouped_channel")) {
+        continue;
+      }
+      if (key.equals("block_size") && !granularity.equals("per_block") && !config.method().equals("prune")) {
+        continue;
+      }
+      if (key.equals("lut_dtype") && "fp16".equals(value)) {
+        continue;
+      }
+      id.append('-').append(switch (key) {
+        case "nbits" -> value + "bit";
+        case "group_size" -> "g" + value;
+        case "block_size" -> "b" + value;
+        case "target_sparsity" -> "s" + Math.round(((Number) value).doubleValue() * 100);
+        case "cluster_dim" -> "cd" + value;
+        case "enable_per_channel_scale" -> "pcs";
+        case "act_order" -> "actorder";
+        case "n_m_ratio" -> value.toString().replaceAll("[^0-9]+", ":").replaceAll("^:|:$", "");
+        default -> value.toString();
+      });
+    }
+    Object nested = fields.get("joint");
+    if (nested instanceof Map<?, ?> joint && joint.get("method") != null) {
+      id.append("+").append(joint.get("method"));
+      if (joint.get("nbits") != null) {
+        id.append('-').append(joint.get("nbits")).append("bit");
+      }
+      if (joint.get("dtype") != null) {
+        id.append('-').append(joint.get("dtype"));
+      }
+    }
+    return id.toString().replace(':', '_');
+  }
+
+  static String hash(String text) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 3);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.bitsweep.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Samples for a model: one {@code <input name>.npy} per model input (first axis = samples) and an optional
+ * {@code labels.npy}, all in one directory. Opening checks names, dtypes and shapes against the model's inputs.
+ */
+public final class Dataset {
+  private final Path directory;
+  private final Map<String, NpyArray> inputs;
+  private final NpyArray labels;
+  private final int samples;
+
+  private Dataset(Path directory, Map<String, NpyArray> inputs, NpyArray labels, int samples) {
+    this.directory = directory;
+    this.inputs = inputs;
+    this.labels = labels;
+    this.samples = samples;
+  }
+
+  public static Dataset open(Path directory, List<ModelInput> modelInputs, boolean needLabels) {
+    if (!Files.isDirectory(directory)) {
+      throw new DataException("data directory not found: " + directory
+          + " (it must hold one <input name>.npy per model input; see calibration-data/README.md)");
+    }
+    Map<String, NpyArray> inputs = new LinkedHashMap<>();
+    int samples = -1;
+    for (ModelInput input : modelInputs) {
+      Path file = directory.resolve(input.name() + ".npy");
+      if (!Files.exists(file)) {
+        throw new DataException("no data for model input '" + input.name() + "': expected " + file);
+      }
+      NpyArray array = NpyArray.read(file);
+      checkMatches(array, input);
+      if (samples >= 0 && array.samples() != samples) {
+        throw new DataException("data file " + file + " has " + array.samples() + " samples but the other inputs have "
+            + samples + ": every input file needs the same number of samples");
+      }
+      samples = array.samples();
+      inputs.put(input.name(), array);
+    }
+    NpyArray labels = null;
+    Path labelFile = directory.resolve("labels.npy");
+    if (Files.exists(labelFile)) {
+      labels = NpyArray.read(labelFile);
+      if (labels.samples() != samples || labels.shape().length != 1) {
+        throw new DataException("labels file " + labelFile + " has shape " + Arrays.toString(labels.shape())
+            + " but the inputs have " + samples + " samples: expected shape [" + samples + "]");
+      }
+      if (!labels.dtype().startsWith("int") && !labels.dtype().equals("uint8")) {
+        throw new DataException("labels file " + labelFile + " has dtype " + labels.dtype() + "; save class indices as int64");
+      }
+    } else if (needLabels) {
+      throw new DataException("the task needs labels but " + labelFile + " does not exist");
+    }
+    return new Dataset(directory, inputs, labels, samples);
+  }
+
+  private static void checkMatches(NpyArray array, ModelInput input) {
+    String expected = input.npyDtype();
+    if (!array.dtype().equals(expected)) {
+      throw new DataException("data file " + array.file() + " is " + array.dtype() + " but model input '" + input.name()
+          + "' is " + expected + ": convert it with numpy (arr.astype(numpy." + expected + "))");
+    }
+    long[] shape = array.shape();
+    long[] modelShape = input.shape();
+    boolean rankOk = shape.length == modelShape.length;
+    boolean dimsOk = rankOk;
+    for (int i = 1; rankOk && i < shape.length; i++) {
+      if (modelShape[i] > 0 && modelShape[i] != shape[i]) {
+        dimsOk = false;
+      }
+    }
+    if (!dimsOk) {
+      throw new DataException("data file " + array.file() + " has shape " + Arrays.toString(shape) + " but model input '"
+          + input.name() + "' expects " + ModelInput.shapeText(modelShape)
+          + " (first axis = samples; -1 = any size)");
+    }
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public int samples() {
+    return samples;
+  }
+
+  public Map<String, NpyArray> inputs() {
+    return inputs;
+  }
+
+  public Optional<NpyArray> labels() {
+    return Optional.ofNullable(labels);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.bitsweep.data;
+
+import dev.bitsweep.onnx.DataType;
+import dev.bitsweep.onnx.proto.Onnx;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+
+/** A model input fed with data: its name, ONNX element type and shape (-1 for symbolic or unknown dims). */
+public record ModelInput(String name, int elementType, long[] shape) implements Serializable {
+
+  public static List<ModelInput> of(Onnx.ModelProto model) {
+    Set<String> initializers = new HashSet<>();
+    model.getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
+    List<ModelInput> inputs = new ArrayList<>();
+    for (Onnx.ValueInfoProto value : model.getGraph().getInputList()) {
+      if (initializers.contains(value.getName())) {
+        continue;
+      }
+      Onnx.TypeProto.Tensor tensor = value.getType().getTensorType();
+      long[] shape = tensor.getShape().getDimList().stream()
+          .mapToLong(d -> d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1).toArray();
+      inputs.add(new ModelInput(value.getName(), tensor.getElemType(), shape));
+    }
+    return inputs;
+  }
+
+  /** The .npy dtype data for this input must have. */
+  public String npyDtype() {
+    return switch (elementType) {
+      case DataType.FLOAT -> "float32";
+      case DataType.DOUBLE -> "float64";
+      case DataType.INT64 -> "int64";
+      case DataType.INT32 -> "int32";
+      case DataType.UINT8 -> "uint8";
+      case 9 -> "bool";
+      default -> throw new DataException("model input '" + name + "' has element type " + DataType.name(elementType)
+          + ", which bitsweep cannot feed from .npy files");
+    };
+  }
+
+  /** The batch size the model fixes, or -1 when the first axis is free. */
+  public long fixedBatch() {
+    return shape.length == 0 ? -1 : shape[0];
+  }
+
+  public static String shapeText(long[] shape) {
+    return LongStream.of(shape).mapToObj(d -> d < 0 ? "?" : Long.toString(d)).collect(Collectors.joining(",", "[", "]"));
+  }
+}

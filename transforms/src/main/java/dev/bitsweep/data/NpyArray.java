@@ -1,0 +1,163 @@
+package dev.bitsweep.data;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A NumPy .npy array (format versions 1–3, C order, little-endian float32/float64/int64/int32/uint8/bool).
+ * The first axis is the sample axis. Values are kept as raw little-endian bytes.
+ */
+public final class NpyArray {
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  private final Path file;
+  private final String dtype;
+  private final long[] shape;
+  private final ByteBuffer data;
+
+  private NpyArray(Path file, String dtype, long[] shape, ByteBuffer data) {
+    this.file = file;
+    this.dtype = dtype;
+    this.shape = shape;
+    this.data = data;
+  }
+
+  public static NpyArray read(Path file) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new DataException("data file not found: " + file);
+    } catch (IOException e) {
+      throw new DataException("cannot read data file " + file + ": " + e.getMessage());
+    }
+    if (bytes.length < 10 || bytes[0] != (byte) 0x93 || !new String(bytes, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
+      throw new DataException("data file " + file + " is not a NumPy .npy file (bad magic); save it with numpy.save");
+    }
+    int major = bytes[6];
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLength;
+    int headerStart;
+    if (major == 1) {
+      headerLength = buffer.getShort(8) & 0xffff;
+      headerStart = 10;
+    } else {
+      headerLength = buffer.getInt(8);
+      headerStart = 12;
+    }
+    if (headerStart + headerLength > bytes.length) {
+      throw new DataException("data file " + file + " is truncated (header runs past the end)");
+    }
+    String header = new String(bytes, headerStart, headerLength, StandardCharsets.ISO_8859_1);
+    String descr = group(DESCR, header, file, "descr");
+    if (group(FORTRAN, header, file, "fortran_order").equals("True")) {
+      throw new DataException("data file " + file + " is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)");
+    }
+    long[] shape = Arrays.stream(group(SHAPE, header, file, "shape").split(","))
+        .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
+    String dtype = switch (descr) {
+      case "<f4" -> "float32";
+      case "<f8" -> "float64";
+      case "<i8" -> "int64";
+      case "<i4" -> "int32";
+      case "|u1", "<u1" -> "uint8";
+      case "|b1" -> "bool";
+      default -> throw new DataException("data file " + file + " has dtype " + descr
+          + "; supported: float32, float64, int64, int32, uint8, bool (little-endian)");
+    };
+    long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    int start = headerStart + headerLength;
+    long expected = count * width(dtype);
+    if (bytes.length - start != expected) {
+      throw new DataException("data file " + file + " holds " + (bytes.length - start) + " data bytes but its header "
+          + Arrays.toString(shape) + " " + dtype + " needs " + expected + "; the file is truncated or corrupt");
+    }
+    ByteBuffer data = ByteBuffer.wrap(bytes, start, (int) expected).slice().order(ByteOrder.LITTLE_ENDIAN);
+    return new NpyArray(file, dtype, shape, data);
+  }
+
+  private static String group(Pattern pattern, String header, Path file, String key) {
+    Matcher matcher = pattern.matcher(header);
+    if (!matcher.find()) {
+      throw new DataException("data file " + file + " has a .npy header without '" + key + "'");
+    }
+    return matcher.group(1);
+  }
+
+  static int width(String dtype) {
+    return switch (dtype) {
+      case "float64", "int64" -> 8;
+      case "float32", "int32" -> 4;
+      default -> 1;
+    };
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public String dtype() {
+    return dtype;
+  }
+
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public int samples() {
+    return shape.length == 0 ? 1 : Math.toIntExact(shape[0]);
+  }
+
+  public int sampleSize() {
+    long n = 1;
+    for (int i = 1; i < shape.length; i++) {
+      n *= shape[i];
+    }
+    return Math.toIntExact(n);
+  }
+
+  /** Samples [from, to) as float32 values. */
+  public float[] floats(int from, int to) {
+    int n = sampleSize();
+    float[] out = new float[(to - from) * n];
+    for (int i = 0; i < out.length; i++) {
+      int index = from * n + i;
+      out[i] = switch (dtype) {
+        case "float32" -> data.getFloat(index * 4);
+        case "float64" -> (float) data.getDouble(index * 8);
+        case "int64" -> data.getLong(index * 8);
+        case "int32" -> data.getInt(index * 4);
+        default -> data.get(index) & 0xff;
+      };
+    }
+    return out;
+  }
+
+  /** Samples [from, to) as int64 values. */
+  public long[] longs(int from, int to) {
+    int n = sampleSize();
+    long[] out = new long[(to - from) * n];
+    for (int i = 0; i < out.length; i++) {
+      int index = from * n + i;
+      out[i] = switch (dtype) {
+        case "int64" -> data.getLong(index * 8);
+        case "int32" -> data.getInt(index * 4);
+        case "float32" -> (long) data.getFloat(index * 4);
+        case "float64" -> (long) data.getDouble(index * 8);
+        default -> data.get(index) & 0xff;
+      };
+    }
+    return out;
+  }
+}

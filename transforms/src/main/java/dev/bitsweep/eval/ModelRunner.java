@@ -1,0 +1,159 @@
+package dev.bitsweep.eval;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.data.NpyArray;
+import dev.bitsweep.onnx.ModelException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.IntBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a model with ONNX Runtime on samples of a dataset and returns its first output.
+ * Sessions are opened by path (so external data resolves) with weight-only DequantizeLinear kept exact.
+ */
+public final class ModelRunner implements AutoCloseable {
+  /** How results were measured; recorded with every run. */
+  public static final String RUNTIME = "onnxruntime-java " + runtimeVersion();
+  public static final String SETTINGS = "graph_optimization_level=ALL_OPT; session.disable_quant_qdq=1; intra_op_threads=1";
+
+  private final OrtSession session;
+  private final List<ModelInput> inputs;
+  private final String outputName;
+
+  private ModelRunner(OrtSession session, List<ModelInput> inputs, String outputName) {
+    this.session = session;
+    this.inputs = inputs;
+    this.outputName = outputName;
+  }
+
+  public static ModelRunner open(Path modelFile, List<ModelInput> inputs) {
+    try {
+      OrtEnvironment environment = OrtEnvironment.getEnvironment();
+      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      options.setIntraOpNumThreads(1);
+      options.setInterOpNumThreads(1);
+      options.addConfigEntry("session.disable_quant_qdq", "1");
+      OrtSession session = environment.createSession(modelFile.toString(), options);
+      String output = session.getOutputNames().iterator().next();
+      return new ModelRunner(session, inputs, output);
+    } catch (OrtException e) {
+      throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The first output's values and shape for samples [from, to). */
+  public Output run(Dataset data, int from, int to) {
+    long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
+    if (fixedBatch > 0 && fixedBatch != to - from) {
+      List<Output> parts = new ArrayList<>();
+      for (int start = from; start < to; start += (int) fixedBatch) {
+        parts.add(runOnce(data, start, (int) Math.min(to, start + fixedBatch)));
+      }
+      return Output.concat(parts);
+    }
+    return runOnce(data, from, to);
+  }
+
+  private Output runOnce(Dataset data, int from, int to) {
+    OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    try {
+      for (ModelInput input : inputs) {
+        NpyArray array = data.inputs().get(input.name());
+        long[] shape = array.shape();
+        shape[0] = to - from;
+        OnnxTensor tensor = switch (array.dtype()) {
+          case "float32" -> OnnxTensor.createTensor(environment, FloatBuffer.wrap(array.floats(from, to)), shape);
+          case "int64" -> OnnxTensor.createTensor(environment, LongBuffer.wrap(array.longs(from, to)), shape);
+          case "int32" -> {
+            long[] longs = array.longs(from, to);
+            int[] ints = new int[longs.length];
+            for (int i = 0; i < ints.length; i++) {
+              ints[i] = (int) longs[i];
+            }
+            yield OnnxTensor.createTensor(environment, IntBuffer.wrap(ints), shape);
+          }
+          default -> throw new ModelException("input '" + input.name() + "' with data type " + array.dtype() + " is not supported");
+        };
+        feeds.put(input.name(), tensor);
+      }
+      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(outputName))) {
+        OnnxValue value = result.get(0);
+        OnnxTensor tensor = (OnnxTensor) value;
+        long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+        FloatBuffer buffer = tensor.getFloatBuffer();
+        if (buffer == null) {
+          throw new ModelException("output '" + outputName + "' is not a float tensor; bitsweep compares float outputs");
+        }
+        float[] values = new float[buffer.remaining()];
+        buffer.get(values);
+        return new Output(values, shape);
+      }
+    } catch (OrtException e) {
+      throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + ": " + e.getMessage(), e);
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  public String outputName() {
+    return outputName;
+  }
+
+  public Map<String, NodeInfo> inputInfo() {
+    try {
+      return session.getInputInfo();
+    } catch (OrtException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String runtimeVersion() {
+    try {
+      return OrtEnvironment.getEnvironment().getVersion();
+    } catch (RuntimeException | LinkageError e) {
+      return "1.29.0";
+    }
+  }
+
+  /** A model output: values in row-major order and the shape. */
+  public record Output(float[] values, long[] shape) {
+    static Output concat(List<Output> parts) {
+      int total = parts.stream().mapToInt(p -> p.values.length).sum();
+      float[] values = new float[total];
+      int offset = 0;
+      long samples = 0;
+      for (Output part : parts) {
+        System.arraycopy(part.values, 0, values, offset, part.values.length);
+        offset += part.values.length;
+        samples += part.shape[0];
+      }
+      long[] shape = parts.get(0).shape.clone();
+      shape[0] = samples;
+      return new Output(values, shape);
+    }
+  }
+}
