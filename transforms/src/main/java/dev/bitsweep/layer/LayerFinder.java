@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.Map;
 
 /**
  * Lists a model's compressible weights: float tensors (initializers or Constant node values, in the main graph or in
@@ -22,8 +22,9 @@ public final class LayerFinder {
   /** An op's weight input: which input, and the axis of output channels given the node's attributes. */
   private record WeightInput(int input, int outputAxis) {}
 
-  private static final Set<String> QUANTIZED_WEIGHT_OPS =
-      Set.of("DequantizeLinear", "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv", "MatMulNBits");
+  /** Ops that consume already-quantized weights, and which input holds the quantized weight. */
+  private static final Map<String, Integer> QUANTIZED_WEIGHT_INPUT = Map.of(
+      "DequantizeLinear", 0, "MatMulInteger", 1, "ConvInteger", 1, "QLinearMatMul", 3, "QLinearConv", 3, "MatMulNBits", 1);
 
   private final long weightThreshold;
   private final List<Layer> layers = new ArrayList<>();
@@ -80,13 +81,12 @@ public final class LayerFinder {
       if (!node.getDomain().isEmpty() && !node.getDomain().equals("ai.onnx")) {
         continue;
       }
-      if (QUANTIZED_WEIGHT_OPS.contains(node.getOpType())) {
-        for (String input : node.getInputList()) {
-          Found found = lookup(scopes, input);
-          if (found != null && !DataType.isCompressibleFloat(found.tensor.getDataType())) {
-            skip(found, node.getOpType(), "already quantized (" + DataType.name(found.tensor.getDataType())
-                + " input of " + node.getOpType() + "): left as it is");
-          }
+      Integer quantizedInput = QUANTIZED_WEIGHT_INPUT.get(node.getOpType());
+      if (quantizedInput != null) {
+        Found found = quantizedInput < node.getInputCount() ? lookup(scopes, node.getInput(quantizedInput)) : null;
+        if (found != null && !DataType.isCompressibleFloat(found.tensor.getDataType())) {
+          skip(found, node.getOpType(), "already quantized (" + DataType.name(found.tensor.getDataType())
+              + " weight of " + node.getOpType() + "): left as it is");
         }
         continue;
       }
