@@ -30,21 +30,19 @@ public final class Dataset {
       throw new DataException("data directory not found: " + directory
           + " (it must hold one <input name>.npy per model input; see calibration-data/README.md)");
     }
-    Map<String, NpyArray> inputs = new LinkedHashMap<>();
+    Map<String, NpyArray> inputs = OnnxTestDataLayout.isUsedIn(directory)
+        ? OnnxTestDataLayout.read(directory, modelInputs)
+        : readNpyFiles(directory, modelInputs);
     int samples = -1;
     for (ModelInput input : modelInputs) {
-      Path file = directory.resolve(input.name() + ".npy");
-      if (!Files.exists(file)) {
-        throw new DataException("no data for model input '" + input.name() + "': expected " + file);
-      }
-      NpyArray array = NpyArray.read(file);
+      NpyArray array = inputs.get(input.name());
       checkMatches(array, input);
       if (samples >= 0 && array.samples() != samples) {
-        throw new DataException("data file " + file + " has " + array.samples() + " samples but the other inputs have "
-            + samples + ": every input file needs the same number of samples");
+        throw new DataException("data file " + array.file() + " has " + array.samples() + " samples but "
+            + inputs.values().iterator().next().file() + " has " + samples
+            + ": every input needs the same number of samples");
       }
       samples = array.samples();
-      inputs.put(input.name(), array);
     }
     NpyArray labels = null;
     Path labelFile = directory.resolve("labels.npy");
@@ -61,6 +59,27 @@ public final class Dataset {
       throw new DataException("the task needs labels but " + labelFile + " does not exist");
     }
     return new Dataset(directory, inputs, labels, samples);
+  }
+
+  private static Map<String, NpyArray> readNpyFiles(Path directory, List<ModelInput> modelInputs) {
+    Map<String, NpyArray> inputs = new LinkedHashMap<>();
+    for (ModelInput input : modelInputs) {
+      Path file = directory.resolve(input.name() + ".npy");
+      if (!Files.exists(file)) {
+        List<String> present;
+        try (java.util.stream.Stream<Path> list = Files.list(directory)) {
+          present = list.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".npy") && !n.equals("labels.npy"))
+              .sorted().toList();
+        } catch (java.io.IOException e) {
+          present = List.of();
+        }
+        throw new DataException("no data for model input '" + input.name() + "': expected " + file
+            + " (found " + (present.isEmpty() ? "no .npy files" : String.join(", ", present)) + "; the model's inputs are "
+            + modelInputs.stream().map(ModelInput::name).toList() + ")");
+      }
+      inputs.put(input.name(), NpyArray.read(file));
+    }
+    return inputs;
   }
 
   private static void checkMatches(NpyArray array, ModelInput input) {

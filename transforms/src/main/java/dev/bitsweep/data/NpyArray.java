@@ -33,6 +33,41 @@ public final class NpyArray {
     this.data = data;
   }
 
+  /** An array from raw little-endian bytes (e.g. an ONNX TensorProto), named after its source. */
+  public static NpyArray of(Path source, String dtype, long[] shape, ByteBuffer data) {
+    long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    if (data.remaining() != count * width(dtype)) {
+      throw new DataException(source + " holds " + data.remaining() + " bytes but " + Arrays.toString(shape) + " "
+          + dtype + " needs " + count * width(dtype));
+    }
+    return new NpyArray(source, dtype, shape.clone(), data.slice().order(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  /** Stacks arrays of equal per-sample shape along the first axis. */
+  public static NpyArray concat(Path source, java.util.List<NpyArray> parts) {
+    NpyArray first = parts.get(0);
+    long samples = 0;
+    int bytes = 0;
+    for (NpyArray part : parts) {
+      long[] shape = part.shape();
+      shape[0] = first.shape[0];
+      if (!part.dtype.equals(first.dtype) || !Arrays.equals(shape, first.shape)) {
+        throw new DataException(part.file + " has " + part.dtype + " " + Arrays.toString(part.shape) + " but "
+            + first.file + " has " + first.dtype + " " + Arrays.toString(first.shape) + ": every part needs the same per-sample shape");
+      }
+      samples += part.shape[0];
+      bytes += part.data.remaining();
+    }
+    ByteBuffer data = ByteBuffer.allocate(bytes);
+    for (NpyArray part : parts) {
+      data.put(part.data.duplicate());
+    }
+    data.flip();
+    long[] shape = first.shape();
+    shape[0] = samples;
+    return of(source, first.dtype, shape, data);
+  }
+
   public static NpyArray read(Path file) {
     byte[] bytes;
     try {
@@ -73,6 +108,8 @@ public final class NpyArray {
       case "<i4" -> "int32";
       case "|u1", "<u1" -> "uint8";
       case "|b1" -> "bool";
+      case "|O", "<O", ">O" -> throw new DataException("data file " + file + " holds a pickled object array, not numeric"
+          + " data: save a numeric array (numpy.save(path, arr.astype(numpy.float32)))");
       default -> throw new DataException("data file " + file + " has dtype " + descr
           + "; supported: float32, float64, int64, int32, uint8, bool (little-endian)");
     };
