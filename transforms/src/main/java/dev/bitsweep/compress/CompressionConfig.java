@@ -20,4 +20,10 @@ public interface CompressionConfig extends Serializable {
   default boolean needsCalibration() {
     return false;
   }
+
+  /**
+   * Checks that this config can apply to a layer of {@code rows} output channels by {@code cols} columns
+   * (canonical layout); throws a {@link ConfigException} naming the field otherwise. The caller adds the layer name.
+   */
+  default void validateFor(int rows, int cols) {}
 }

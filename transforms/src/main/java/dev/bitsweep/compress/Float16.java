@@ -2,6 +2,9 @@ package dev.bitsweep.compress;
 
 /** IEEE 754 half precision conversions (Java 17 has none), rounding to nearest even like ONNX Runtime's Cast. */
 public final class Float16 {
+  /** The largest finite half-precision value. */
+  public static final float MAX_VALUE = 65504f;
+
   private Float16() {}
 
   public static short fromFloat(float value) {

@@ -1,0 +1,135 @@
+package dev.bitsweep.compress;
+
+import java.util.stream.IntStream;
+
+/**
+ * Linear quantization {@code q = clamp(rint(w / scale) + zero_point, qmin, qmax)}, decoded as
+ * {@code (float) (q - zero_point) * scale}; {@code w / scale} is a float division and {@link Math#rint} rounds half
+ * to even, exactly as ONNX QuantizeLinear does.
+ *
+ * <p>Conventions (per tensor, row or block of a row):
+ * <ul>
+ *   <li>{@code linear_symmetric}: {@code scale = max|w| / R} with R = 127 for int8/uint8 and 7 for int4/uint4, so the
+ *       codes are symmetric around the zero point: 0 for signed types (the most negative code is never used), the
+ *       middle code 128 (uint8) or 8 (uint4) for unsigned types.</li>
+ *   <li>{@code linear}: the range [min(w, 0), max(w, 0)] is mapped onto [qmin, qmax]:
+ *       {@code scale = (max - min) / (qmax - qmin)}, {@code zero_point = clamp(rint(qmin - min / scale))}.</li>
+ *   <li>A range of all zeros gets scale 1; scales are computed in double and rounded to float once.</li>
+ * </ul>
+ */
+public final class LinearQuantizer {
+  private LinearQuantizer() {}
+
+  /** One scale and zero point. */
+  record Params(float scale, int zeroPoint) {}
+
+  public static QuantizedWeights quantize(LinearQuantizeConfig config, WeightMatrix weights) {
+    WeightChecks.requireFinite(weights);
+    config.validateFor(weights.rows(), weights.cols());
+    int rows = weights.rows();
+    int cols = weights.cols();
+    QuantDtype dtype = config.dtype();
+    boolean symmetric = config.mode() == LinearQuantizeConfig.Mode.LINEAR_SYMMETRIC;
+    int span = switch (config.granularity()) {
+      case PER_TENSOR -> cols;
+      case PER_CHANNEL -> cols;
+      case PER_BLOCK -> config.blockSize();
+    };
+    int blocksPerRow = QuantizedWeights.blocksPerRow(cols, span);
+    float[] values = weights.values();
+    float[] scales;
+    int[] zeroPoints;
+    Params[] params;
+    if (config.granularity() == LinearQuantizeConfig.Granularity.PER_TENSOR) {
+      double[] range = range(values, 0, values.length);
+      params = new Params[] {parameters(range[0], range[1], symmetric, dtype)};
+    } else {
+      params = new Params[rows * blocksPerRow];
+      IntStream.range(0, rows).parallel().forEach(r -> {
+        for (int b = 0; b < blocksPerRow; b++) {
+          int from = r * cols + b * span;
+          int to = r * cols + Math.min(cols, (b + 1) * span);
+          double[] range = range(values, from, to);
+          params[r * blocksPerRow + b] = parameters(range[0], range[1], symmetric, dtype);
+        }
+      });
+    }
+    scales = new float[params.length];
+    zeroPoints = new int[params.length];
+    for (int i = 0; i < params.length; i++) {
+      scales[i] = params[i].scale();
+      zeroPoints[i] = params[i].zeroPoint();
+    }
+    byte[] codes = new byte[values.length];
+    boolean perTensor = params.length == 1;
+    IntStream.range(0, rows).parallel().forEach(r -> {
+      for (int b = 0; b < blocksPerRow; b++) {
+        Params p = perTensor ? params[0] : params[r * blocksPerRow + b];
+        int from = r * cols + b * span;
+        int to = r * cols + Math.min(cols, (b + 1) * span);
+        for (int i = from; i < to; i++) {
+          codes[i] = (byte) code(values[i], p.scale(), p.zeroPoint(), dtype);
+        }
+      }
+    });
+    QuantizedWeights.Granularity granularity = switch (config.granularity()) {
+      case PER_TENSOR -> QuantizedWeights.Granularity.PER_TENSOR;
+      case PER_CHANNEL -> QuantizedWeights.Granularity.PER_CHANNEL;
+      case PER_BLOCK -> QuantizedWeights.Granularity.PER_BLOCK;
+    };
+    boolean allZeroPointsZero = true;
+    for (int zeroPoint : zeroPoints) {
+      allZeroPointsZero &= zeroPoint == 0;
+    }
+    return new QuantizedWeights(rows, cols, dtype, granularity,
+        granularity == QuantizedWeights.Granularity.PER_BLOCK ? span : 0, codes, scales,
+        symmetric && allZeroPointsZero ? null : zeroPoints);
+  }
+
+  /** {min, max} of values[from, to). */
+  private static double[] range(float[] values, int from, int to) {
+    float min = Float.POSITIVE_INFINITY;
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = from; i < to; i++) {
+      min = Math.min(min, values[i]);
+      max = Math.max(max, values[i]);
+    }
+    return new double[] {min, max};
+  }
+
+  static Params parameters(double min, double max, boolean symmetric, QuantDtype dtype) {
+    return symmetric ? symmetric(Math.max(Math.abs(min), Math.abs(max)), dtype) : affine(min, max, dtype);
+  }
+
+  static Params symmetric(double maxAbs, QuantDtype dtype) {
+    int zeroPoint = dtype.signed() ? 0 : 1 << (dtype.bits() - 1);
+    int halfRange = dtype.max() - zeroPoint;
+    return new Params(positiveScale(maxAbs / halfRange, maxAbs), zeroPoint);
+  }
+
+  static Params affine(double min, double max, QuantDtype dtype) {
+    double low = Math.min(min, 0);
+    double high = Math.max(max, 0);
+    float scale = positiveScale((high - low) / (dtype.max() - dtype.min()), high - low);
+    int zeroPoint = (int) Math.max(dtype.min(), Math.min(dtype.max(), Math.rint(dtype.min() - low / scale)));
+    return new Params(scale, zeroPoint);
+  }
+
+  /** The scale as a float; 1 for an all-zero range, the smallest float when it would underflow to 0. */
+  private static float positiveScale(double scale, double range) {
+    if (range == 0) {
+      return 1f;
+    }
+    float rounded = (float) scale;
+    return rounded > 0 ? rounded : Float.MIN_VALUE;
+  }
+
+  static int code(float value, float scale, int zeroPoint, QuantDtype dtype) {
+    double q = Math.rint(value / scale) + zeroPoint;
+    return (int) Math.max(dtype.min(), Math.min(dtype.max(), q));
+  }
+
+  static float decode(int code, float scale, int zeroPoint) {
+    return (float) (code - zeroPoint) * scale;
+  }
+}

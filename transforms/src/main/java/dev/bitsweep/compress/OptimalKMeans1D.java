@@ -1,0 +1,340 @@
+package dev.bitsweep.compress;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * Globally optimal 1-D (weighted) k-means.
+ *
+ * <p>In one dimension optimal clusters are contiguous runs of the sorted values, so the best split of the sorted
+ * distinct values (each with its total weight W and weighted sum S) into k runs is found by dynamic programming.
+ * Since Σ w·x² is the same for every split, minimising the squared error equals maximising Σ S²/W over the runs.
+ * The cost matrix satisfies the quadrangle inequality, so each DP layer is solved by divide and conquer over
+ * monotone split points: O(k · n log n).
+ *
+ * <p>When there are more distinct points than {@link #dpPointLimit(int)}, adjacent points are merged into bins of
+ * equal leading key bits (fixed relative precision), the DP runs exactly on the bins, and Lloyd steps on the
+ * unmerged points then move each boundary to its exact local optimum. The DP start lies in the global optimum's
+ * basin, so the result matches the exact DP (tests check it); the per-tensor path on very large tensors starts
+ * from a 2^20-bin histogram of the float bits instead of sorted values.
+ */
+final class OptimalKMeans1D {
+  /** Tensors larger than this (without importance) are histogrammed instead of sorted. */
+  static final int HISTOGRAM_THRESHOLD = 1 << 21;
+  private static final int HISTOGRAM_SHIFT = 12;
+  private static final int HISTOGRAM_BINS = 1 << (32 - HISTOGRAM_SHIFT);
+  private static final int MAX_LLOYD_STEPS = 300;
+
+  private OptimalKMeans1D() {}
+
+  /** Sorted points: a key increasing with the value, total weight, weighted sum and a representative value. */
+  record Points(int size, int[] keys, double[] weight, double[] sum, double[] value) {}
+
+  /** Up to k centroids in ascending order: the optimal k-means table of {@code values[0..n)}. */
+  static double[] centroids(float[] values, int n, float[] importance, int k) {
+    Points points = importance == null && n > HISTOGRAM_THRESHOLD ? histogramPoints(values, n)
+        : sortedPoints(values, importance, n);
+    return centroids(points, k);
+  }
+
+  static double[] centroids(Points points, int k) {
+    if (points.size() <= k) {
+      return points.value().clone();
+    }
+    int[] starts;
+    int limit = dpPointLimit(k);
+    if (points.size() <= limit) {
+      starts = optimalStarts(points, k);
+    } else {
+      int[] fineStartOfCoarse = new int[limit + 1];
+      Points coarse = coarsen(points, limit, fineStartOfCoarse);
+      int[] coarseStarts = optimalStarts(coarse, k);
+      starts = new int[k];
+      for (int j = 0; j < k; j++) {
+        starts[j] = fineStartOfCoarse[coarseStarts[j]];
+      }
+      starts = lloydPolish(points, starts);
+    }
+    return means(points, starts);
+  }
+
+  static int dpPointLimit(int k) {
+    return Math.min(8192, Math.max(1024, 32 * k));
+  }
+
+  /** The distinct values of {@code values[0..n)} with their counts (or summed importance). */
+  static Points sortedPoints(float[] values, float[] importance, int n) {
+    int[] keys = new int[n];
+    for (int i = 0; i < n; i++) {
+      keys[i] = FloatKeys.key(values[i]);
+    }
+    float[] weights = importance == null ? null : Arrays.copyOf(importance, n);
+    FloatKeys.sort(keys, weights, n);
+    int distinct = 0;
+    for (int i = 0; i < n; i++) {
+      if (i == 0 || keys[i] != keys[i - 1]) {
+        distinct++;
+      }
+    }
+    int[] pointKeys = new int[distinct];
+    double[] weight = new double[distinct];
+    double[] sum = new double[distinct];
+    double[] value = new double[distinct];
+    int p = -1;
+    for (int i = 0; i < n; i++) {
+      if (i == 0 || keys[i] != keys[i - 1]) {
+        p++;
+        pointKeys[p] = keys[i];
+        value[p] = FloatKeys.value(keys[i]);
+      }
+      weight[p] += weights == null ? 1 : weights[i];
+    }
+    for (int q = 0; q < distinct; q++) {
+      sum[q] = weight[q] * value[q];
+    }
+    return new Points(distinct, pointKeys, weight, sum, value);
+  }
+
+  /**
+   * Bins of 2^12 consecutive float bit patterns (all of one sign and exponent, so relative width 2^-11); sums are
+   * accumulated as exact integers of significands, which keeps the result independent of the thread count.
+   */
+  static Points histogramPoints(float[] values, int n) {
+    int chunks = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    int[][] counts = new int[chunks][];
+    long[][] significands = new long[chunks][];
+    IntStream.range(0, chunks).parallel().forEach(c -> {
+      int[] count = new int[HISTOGRAM_BINS];
+      long[] significand = new long[HISTOGRAM_BINS];
+      int from = (int) ((long) n * c / chunks);
+      int to = (int) ((long) n * (c + 1) / chunks);
+      for (int i = from; i < to; i++) {
+        int bits = Float.floatToRawIntBits(values[i] + 0.0f);
+        int key = bits ^ ((bits >> 31) & 0x7fffffff);
+        int bin = (key >> HISTOGRAM_SHIFT) + HISTOGRAM_BINS / 2;
+        int exponent = (bits >>> 23) & 0xff;
+        count[bin]++;
+        significand[bin] += exponent == 0 ? bits & 0x7fffff : (bits & 0x7fffff) | 0x800000;
+      }
+      counts[c] = count;
+      significands[c] = significand;
+    });
+    int[] count = counts[0];
+    long[] significand = significands[0];
+    for (int c = 1; c < chunks; c++) {
+      for (int b = 0; b < HISTOGRAM_BINS; b++) {
+        count[b] += counts[c][b];
+        significand[b] += significands[c][b];
+      }
+      counts[c] = null;
+      significands[c] = null;
+    }
+    int size = 0;
+    for (int b = 0; b < HISTOGRAM_BINS; b++) {
+      if (count[b] > 0) {
+        size++;
+      }
+    }
+    int[] keys = new int[size];
+    double[] weight = new double[size];
+    double[] sum = new double[size];
+    double[] value = new double[size];
+    int p = 0;
+    for (int b = 0; b < HISTOGRAM_BINS; b++) {
+      if (count[b] == 0) {
+        continue;
+      }
+      int binKey = b - HISTOGRAM_BINS / 2;
+      int bits = Float.floatToRawIntBits(FloatKeys.value(binKey << HISTOGRAM_SHIFT));
+      int exponent = (bits >>> 23) & 0xff;
+      double magnitude = Math.scalb((double) significand[b], Math.max(exponent, 1) - 150);
+      keys[p] = binKey;
+      weight[p] = count[b];
+      sum[p] = bits < 0 ? -magnitude : magnitude;
+      value[p] = sum[p] / weight[p];
+      p++;
+    }
+    return new Points(size, keys, weight, sum, value);
+  }
+
+  /**
+   * Merges adjacent points sharing their leading key bits, dropping the fewest bits that leave at most
+   * {@code limit} points; {@code fineStart[c]} receives the index of coarse point c's first fine point.
+   */
+  static Points coarsen(Points fine, int limit, int[] fineStart) {
+    int[] keys = fine.keys();
+    int[] pairsSplitAbove = new int[34];
+    for (int i = 1; i < fine.size(); i++) {
+      int highestDifferingBit = 32 - Integer.numberOfLeadingZeros(keys[i] ^ keys[i - 1]);
+      pairsSplitAbove[highestDifferingBit]++;
+    }
+    int shift = 0;
+    int count = fine.size();
+    while (count > limit) {
+      shift++;
+      count -= pairsSplitAbove[shift];
+    }
+    int[] coarseKeys = new int[count];
+    double[] weight = new double[count];
+    double[] sum = new double[count];
+    double[] value = new double[count];
+    int c = -1;
+    for (int i = 0; i < fine.size(); i++) {
+      if (i == 0 || (keys[i] >> shift) != (keys[i - 1] >> shift)) {
+        c++;
+        coarseKeys[c] = keys[i] >> shift;
+        fineStart[c] = i;
+      }
+      weight[c] += fine.weight()[i];
+      sum[c] += fine.sum()[i];
+    }
+    for (int q = 0; q < count; q++) {
+      value[q] = weight[q] > 0 ? sum[q] / weight[q] : fine.value()[fineStart[q]];
+    }
+    return new Points(count, coarseKeys, weight, sum, value);
+  }
+
+  /** The start index of each of the k runs of the optimal split (k < points.size()). */
+  static int[] optimalStarts(Points points, int k) {
+    int n = points.size();
+    Prefix prefix = new Prefix(points);
+    double[] previous = new double[n + 1];
+    for (int i = 1; i <= n; i++) {
+      previous[i] = prefix.gain(0, i);
+    }
+    int[][] splitOf = new int[k][];
+    for (int clusters = 2; clusters <= k; clusters++) {
+      double[] current = new double[n + 1];
+      int[] split = new int[n + 1];
+      Layer layer = new Layer(prefix, previous, current, split);
+      if (clusters == k) {
+        layer.solve(n, n, clusters - 1, n - 1);
+      } else {
+        layer.solve(clusters, n, clusters - 1, n - 1);
+      }
+      splitOf[clusters - 1] = split;
+      previous = current;
+    }
+    int[] starts = new int[k];
+    int end = n;
+    for (int j = k - 1; j >= 1; j--) {
+      starts[j] = splitOf[j][end];
+      end = starts[j];
+    }
+    return starts;
+  }
+
+  /** Lloyd steps on the points from the given runs, until the runs no longer change. */
+  static int[] lloydPolish(Points points, int[] starts) {
+    Prefix prefix = new Prefix(points);
+    int k = starts.length;
+    int n = points.size();
+    int[] current = starts.clone();
+    for (int step = 0; step < MAX_LLOYD_STEPS; step++) {
+      double[] centroid = means(points, prefix, current);
+      int[] next = new int[k];
+      boolean valid = true;
+      for (int j = 1; j < k; j++) {
+        double boundary = (centroid[j - 1] + centroid[j]) / 2;
+        next[j] = firstAbove(points.value(), boundary);
+        valid &= next[j] > next[j - 1];
+      }
+      valid &= next[k - 1] < n;
+      if (!valid || Arrays.equals(next, current)) {
+        break;
+      }
+      current = next;
+    }
+    return current;
+  }
+
+  private static int firstAbove(double[] sorted, double boundary) {
+    int low = 0;
+    int high = sorted.length;
+    while (low < high) {
+      int mid = (low + high) >>> 1;
+      if (sorted[mid] > boundary) {
+        high = mid;
+      } else {
+        low = mid + 1;
+      }
+    }
+    return low;
+  }
+
+  static double[] means(Points points, int[] starts) {
+    return means(points, new Prefix(points), starts);
+  }
+
+  private static double[] means(Points points, Prefix prefix, int[] starts) {
+    double[] centroid = new double[starts.length];
+    for (int j = 0; j < starts.length; j++) {
+      int from = starts[j];
+      int to = j + 1 < starts.length ? starts[j + 1] : points.size();
+      double weight = prefix.weight[to] - prefix.weight[from];
+      centroid[j] = weight > 0 ? (prefix.sum[to] - prefix.sum[from]) / weight
+          : (points.value()[from] + points.value()[to - 1]) / 2;
+    }
+    return centroid;
+  }
+
+  /** Weighted squared error of assigning every point to the mean of its run (for tests and diagnostics). */
+  static double cost(Points points, int[] starts) {
+    double[] centroid = means(points, starts);
+    double cost = 0;
+    int j = 0;
+    for (int i = 0; i < points.size(); i++) {
+      while (j + 1 < starts.length && i >= starts[j + 1]) {
+        j++;
+      }
+      double d = points.value()[i] - centroid[j];
+      cost += points.weight()[i] * d * d;
+    }
+    return cost;
+  }
+
+  private static final class Prefix {
+    final double[] weight;
+    final double[] sum;
+
+    Prefix(Points points) {
+      weight = new double[points.size() + 1];
+      sum = new double[points.size() + 1];
+      for (int i = 0; i < points.size(); i++) {
+        weight[i + 1] = weight[i] + points.weight()[i];
+        sum[i + 1] = sum[i] + points.sum()[i];
+      }
+    }
+
+    /** S²/W of the run of points [from, to): the part of its squared error that depends on the split. */
+    double gain(int from, int to) {
+      double w = weight[to] - weight[from];
+      double s = sum[to] - sum[from];
+      return w > 0 ? s * s / w : 0;
+    }
+  }
+
+  /** One DP layer: best[i] = max over t of previous[t] + gain(t, i), solved by divide and conquer. */
+  private record Layer(Prefix prefix, double[] previous, double[] best, int[] split) {
+    void solve(int low, int high, int splitLow, int splitHigh) {
+      if (low > high) {
+        return;
+      }
+      int mid = (low + high) >>> 1;
+      double bestValue = Double.NEGATIVE_INFINITY;
+      int bestSplit = splitLow;
+      int last = Math.min(mid - 1, splitHigh);
+      for (int t = splitLow; t <= last; t++) {
+        double value = previous[t] + prefix.gain(t, mid);
+        if (value > bestValue) {
+          bestValue = value;
+          bestSplit = t;
+        }
+      }
+      best[mid] = bestValue;
+      split[mid] = bestSplit;
+      solve(low, mid - 1, splitLow, bestSplit);
+      solve(mid + 1, high, bestSplit, splitHigh);
+    }
+  }
+}
