@@ -44,8 +44,10 @@ public record PalettizedWeights(
     if (clusterDim <= 0 || cols % clusterDim != 0) {
       throw new IllegalArgumentException("clusterDim " + clusterDim + " must divide the column count " + cols);
     }
-    if (tables.length != groupCount() * tableSize() * clusterDim) {
-      throw new IllegalArgumentException("expected " + groupCount() * tableSize() * clusterDim + " table values, got " + tables.length);
+    // Fields are not assigned yet in a compact constructor: compute from the parameters, not groupCount()/tableSize().
+    int groups = rows / groupSize;
+    if (tables.length != groups * (1 << nbits) * clusterDim) {
+      throw new IllegalArgumentException("expected " + groups * (1 << nbits) * clusterDim + " table values, got " + tables.length);
     }
     if ((long) indices.length * clusterDim != (long) rows * cols) {
       throw new IllegalArgumentException("expected " + (long) rows * cols / clusterDim + " indices, got " + indices.length);
@@ -54,8 +56,8 @@ public record PalettizedWeights(
     if (quantizedTable != (tableCodes != null)) {
       throw new IllegalArgumentException("table codes are required exactly when the table type is INT8 or UINT8");
     }
-    if (quantizedTable && (tableScales == null || tableScales.length != groupCount()
-        || tableZeroPoints == null || tableZeroPoints.length != groupCount() || tableCodes.length != tables.length)) {
+    if (quantizedTable && (tableScales == null || tableScales.length != groups
+        || tableZeroPoints == null || tableZeroPoints.length != groups || tableCodes.length != tables.length)) {
       throw new IllegalArgumentException("a quantized table needs one scale and one zero point per group and one code per table value");
     }
     if (channelScales != null && channelScales.length != rows) {
