@@ -1,0 +1,383 @@
+package dev.bitsweep.onnx.encode;
+
+import com.google.protobuf.ByteString;
+import dev.bitsweep.onnx.proto.Onnx;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Collects the initializers and nodes of one weight's decode subgraph, valid at one default-domain opset.
+ *
+ * <p>Every op helper picks the form of the op that exists at that opset (Slice with attributes before 10, Range
+ * from 11, ...) or an equivalent built from older ops, so encoders never check opsets for these building blocks.
+ * Tensor names are {@code <weight>~<n>}: derived from the weight's name, unique in the graph.
+ */
+final class DecodeGraph {
+  static final int FLOAT = 1;
+  static final int UINT8 = 2;
+  static final int INT8 = 3;
+  static final int INT32 = 6;
+  static final int INT64 = 7;
+  static final int BOOL = 9;
+  static final int FLOAT16 = 10;
+  static final int UINT32 = 12;
+  static final int BFLOAT16 = 16;
+  static final int UINT4 = 21;
+  static final int INT4 = 22;
+
+  /** Block length of the MatMul prefix sums used before CumSum exists (opset 11). */
+  private static final int PREFIX_BLOCK = 64;
+
+  final int opset;
+  private final String prefix;
+  private final Predicate<String> taken;
+  private final Set<String> used = new LinkedHashSet<>();
+  private final List<Onnx.TensorProto> initializers = new ArrayList<>();
+  private final List<Onnx.NodeProto.Builder> nodes = new ArrayList<>();
+  private final Set<String> ops = new LinkedHashSet<>();
+  private final Set<EncodingCatalog> components = new LinkedHashSet<>();
+  private final List<String> notes = new ArrayList<>();
+  private int counter;
+
+  DecodeGraph(String weightName, int opset, Predicate<String> taken) {
+    this.prefix = weightName + "~";
+    this.opset = opset;
+    this.taken = taken;
+  }
+
+  List<Onnx.TensorProto> initializers() {
+    return initializers;
+  }
+
+  List<Onnx.NodeProto> nodes() {
+    return nodes.stream().map(Onnx.NodeProto.Builder::build).toList();
+  }
+
+  /** The op types the decode uses, in order of first use. */
+  Set<String> ops() {
+    return ops;
+  }
+
+  void use(EncodingCatalog component) {
+    components.add(component);
+  }
+
+  Set<EncodingCatalog> components() {
+    return components;
+  }
+
+  void note(String note) {
+    notes.add(note);
+  }
+
+  List<String> notes() {
+    return notes;
+  }
+
+  long storedBytes() {
+    long bytes = 0;
+    for (Onnx.TensorProto t : initializers) {
+      bytes += t.getSerializedSize();
+    }
+    for (Onnx.NodeProto.Builder n : nodes) {
+      bytes += n.build().getSerializedSize();
+    }
+    return bytes;
+  }
+
+  private String fresh() {
+    while (true) {
+      String name = prefix + Integer.toString(counter++, 36);
+      if (!taken.test(name) && used.add(name)) {
+        return name;
+      }
+    }
+  }
+
+  /** Renames the most recent output {@code last} (a node output or an initializer) to {@code finalName}. */
+  void renameOutput(String last, String finalName) {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      Onnx.NodeProto.Builder n = nodes.get(i);
+      for (int o = 0; o < n.getOutputCount(); o++) {
+        if (n.getOutput(o).equals(last)) {
+          n.setOutput(o, finalName);
+          return;
+        }
+      }
+    }
+    for (int i = 0; i < initializers.size(); i++) {
+      if (initializers.get(i).getName().equals(last)) {
+        initializers.set(i, initializers.get(i).toBuilder().setName(finalName).build());
+        return;
+      }
+    }
+    throw new IllegalStateException("no decode tensor named " + last);
+  }
+
+  // ---- initializers
+
+  String initializer(int dataType, long[] dims, byte[] raw) {
+    String name = fresh();
+    Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(dataType);
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    t.setRawData(ByteString.copyFrom(raw));
+    initializers.add(t.build());
+    return name;
+  }
+
+  String uint8s(byte[] values, long... dims) {
+    return initializer(UINT8, dims, values);
+  }
+
+  String int64s(long... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      b.putLong(v);
+    }
+    return initializer(INT64, new long[] {values.length}, b.array());
+  }
+
+  String int64Scalar(long value) {
+    return initializer(INT64, new long[0], ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array());
+  }
+
+  String int32s(long[] dims, int... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      b.putInt(v);
+    }
+    return initializer(INT32, dims, b.array());
+  }
+
+  String int32Scalar(int value) {
+    return int32s(new long[0], value);
+  }
+
+  String uint32s(long[] dims, int... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      b.putInt(v);
+    }
+    return initializer(UINT32, dims, b.array());
+  }
+
+  String floats(long[] dims, float... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      b.putFloat(v);
+    }
+    return initializer(FLOAT, dims, b.array());
+  }
+
+  String float16s(long[] dims, short... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (short v : values) {
+      b.putShort(v);
+    }
+    return initializer(FLOAT16, dims, b.array());
+  }
+
+  // ---- nodes
+
+  String node(String op, List<String> inputs, Onnx.AttributeProto... attributes) {
+    String out = fresh();
+    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(out);
+    for (Onnx.AttributeProto a : attributes) {
+      n.addAttribute(a);
+    }
+    nodes.add(n);
+    ops.add(op);
+    return out;
+  }
+
+  static Onnx.AttributeProto intAttr(String name, long value) {
+    return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INT).setI(value).build();
+  }
+
+  static Onnx.AttributeProto intsAttr(String name, long... values) {
+    Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
+    for (long v : values) {
+      a.addInts(v);
+    }
+    return a.build();
+  }
+
+  static Onnx.AttributeProto stringAttr(String name, String value) {
+    return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(value)).build();
+  }
+
+  String cast(String x, int to) {
+    return node("Cast", List.of(x), intAttr("to", to));
+  }
+
+  String reshape(String x, long... shape) {
+    return node("Reshape", List.of(x, int64s(shape)));
+  }
+
+  String add(String a, String b) {
+    return node("Add", List.of(a, b));
+  }
+
+  String sub(String a, String b) {
+    return node("Sub", List.of(a, b));
+  }
+
+  String mul(String a, String b) {
+    return node("Mul", List.of(a, b));
+  }
+
+  String div(String a, String b) {
+    return node("Div", List.of(a, b));
+  }
+
+  String gather(String data, String indices, int axis) {
+    return node("Gather", List.of(data, indices), intAttr("axis", axis));
+  }
+
+  String transpose(String x, long... perm) {
+    return node("Transpose", List.of(x), intsAttr("perm", perm));
+  }
+
+  String tile(String x, long... repeats) {
+    return node("Tile", List.of(x, int64s(repeats)));
+  }
+
+  String concat(int axis, String... parts) {
+    return node("Concat", List.of(parts), intAttr("axis", axis));
+  }
+
+  /** {@code x[start:end]} along {@code axis}. */
+  String slice(String x, int axis, long start, long end) {
+    if (opset < 10) {
+      return node("Slice", List.of(x), intsAttr("starts", start), intsAttr("ends", end), intsAttr("axes", axis));
+    }
+    return node("Slice", List.of(x, int64s(start), int64s(end), int64s(axis)));
+  }
+
+  /** Keeps the first {@code length} elements of a 1-D tensor of {@code actualLength} elements. */
+  String truncate(String x, long actualLength, long length) {
+    return actualLength == length ? x : slice(x, 0, 0, length);
+  }
+
+  /** int32 [n] = 0, 1, ..., n-1. */
+  String iota(int n) {
+    if (opset >= 11) {
+      return node("Range", List.of(int32Scalar(0), int32Scalar(n), int32Scalar(1)));
+    }
+    int base = Math.min(n, 16);
+    byte[] digits = new byte[base];
+    for (int i = 0; i < base; i++) {
+      digits[i] = (byte) i;
+    }
+    String digitsName = cast(uint8s(digits, base), INT32);
+    String current = digitsName;
+    long length = base;
+    while (length < n) {
+      String high = mul(reshape(current, length, 1), int32Scalar(base));
+      current = reshape(add(high, reshape(digitsName, 1, base)), length * base);
+      length *= base;
+    }
+    return truncate(current, length, n);
+  }
+
+  /**
+   * Unpacks an LSB-first bit stream of {@code nbits}-bit unsigned values (see {@link BitPacking}) stored as the
+   * uint8 initializer {@code packed} of {@code packedBytes} bytes into a flat int32 tensor of
+   * {@code BitPacking.unpackedLength(packedBytes, nbits)} values (the tail may be padding).
+   */
+  String unpack(String packed, int packedBytes, int nbits) {
+    if (nbits == 8) {
+      use(EncodingCatalog.UNPACK_ARITH);
+      return cast(packed, INT32);
+    }
+    int wordBytes = BitPacking.wordBytes(nbits);
+    int valuesPerWord = BitPacking.valuesPerWord(nbits);
+    int words = packedBytes / wordBytes;
+    boolean bitwise = opset >= 18;
+    use(bitwise ? EncodingCatalog.UNPACK_BITWISE : EncodingCatalog.UNPACK_ARITH);
+    String bytes = cast(packed, bitwise ? UINT32 : INT32);
+    String word;
+    if (wordBytes == 1) {
+      word = reshape(bytes, words, 1);
+    } else {
+      String byRow = reshape(bytes, words, wordBytes);
+      word = null;
+      for (int g = 0; g < wordBytes; g++) {
+        String column = gather(byRow, int64Scalar(g), 1);
+        if (g > 0) {
+          column = bitwise
+              ? node("BitShift", List.of(column, uint32s(new long[0], 8 * g)), stringAttr("direction", "LEFT"))
+              : mul(column, int32Scalar(1 << (8 * g)));
+        }
+        word = word == null ? column : bitwise ? node("BitwiseOr", List.of(word, column)) : add(word, column);
+      }
+      word = reshape(word, words, 1);
+    }
+    int[] steps = new int[valuesPerWord];
+    for (int j = 0; j < valuesPerWord; j++) {
+      steps[j] = bitwise ? nbits * j : 1 << (nbits * j);
+    }
+    String values;
+    if (bitwise) {
+      String shifted = node("BitShift", List.of(word, uint32s(new long[] {1, valuesPerWord}, steps)), stringAttr("direction", "RIGHT"));
+      values = cast(node("BitwiseAnd", List.of(shifted, uint32s(new long[0], (1 << nbits) - 1))), INT32);
+    } else {
+      // x mod m = x - (x / m) * m on non-negative integers: exact at every opset.
+      String shifted = div(word, int32s(new long[] {1, valuesPerWord}, steps));
+      String modulus = int32Scalar(1 << nbits);
+      values = sub(shifted, mul(div(shifted, modulus), modulus));
+    }
+    return reshape(values, (long) words * valuesPerWord);
+  }
+
+  /** Two's complement reinterpretation of unpacked {@code bits}-bit values (0..2^bits-1) as signed. */
+  String signExtend(String unsigned, int bits) {
+    String half = int32Scalar(1 << (bits - 1));
+    String full = int32Scalar(1 << bits);
+    return sub(unsigned, mul(div(unsigned, half), full));
+  }
+
+  /**
+   * Inclusive prefix sums of a flat int32 tensor of 0/1 values of {@code length} elements, as int32. CumSum from
+   * opset 11; before that, blocked MatMuls with a triangular ones matrix built from an iota (exact in float while
+   * every sum stays below 2^24, which the caller guarantees).
+   */
+  String prefixSum(String x, long length) {
+    if (opset >= 11) {
+      use(EncodingCatalog.SPARSE_CUMSUM);
+      return node("CumSum", List.of(x, int32Scalar(0)));
+    }
+    use(EncodingCatalog.SPARSE_MATMUL_PREFIX);
+    return cast(blockedPrefixSum(cast(x, FLOAT), length), INT32);
+  }
+
+  private String blockedPrefixSum(String x, long length) {
+    if (length <= PREFIX_BLOCK) {
+      String row = reshape(x, 1, length);
+      return reshape(node("MatMul", List.of(row, upperTriangle((int) length))), length);
+    }
+    long blocks = (length + PREFIX_BLOCK - 1) / PREFIX_BLOCK;
+    long padded = blocks * PREFIX_BLOCK;
+    String full = padded == length ? x : concat(0, x, tile(floats(new long[] {1}, 0f), padded - length));
+    String within = node("MatMul", List.of(reshape(full, blocks, PREFIX_BLOCK), upperTriangle(PREFIX_BLOCK)));
+    String totals = gather(within, int64Scalar(PREFIX_BLOCK - 1), 1);
+    String before = sub(blockedPrefixSum(totals, blocks), totals);
+    String sums = reshape(add(within, reshape(before, blocks, 1)), padded);
+    return truncate(sums, padded, length);
+  }
+
+  /** float [n, n] with ones where row <= column. */
+  private String upperTriangle(int n) {
+    String index = cast(iota(n), FLOAT);
+    String below = node("Less", List.of(reshape(index, 1, n), reshape(index, n, 1)));
+    return cast(node("Not", List.of(below)), FLOAT);
+  }
+}

@@ -1,0 +1,260 @@
+package dev.bitsweep.onnx.encode;
+
+import com.google.protobuf.ByteString;
+import dev.bitsweep.compress.CompressedWeights;
+import dev.bitsweep.compress.DenseWeights;
+import dev.bitsweep.compress.Float16;
+import dev.bitsweep.compress.PalettizedWeights;
+import dev.bitsweep.compress.QuantizedWeights;
+import dev.bitsweep.compress.SparseWeights;
+import dev.bitsweep.onnx.proto.Onnx;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Writes a compressed weight into an ONNX graph as standard ONNX: the weight tensor (an initializer, or the output
+ * of a Constant node, of the given graph or subgraph) is replaced by encoded initializers and a decode subgraph
+ * whose final output keeps the weight's name and dtype, so its consumers are untouched.
+ *
+ * <p>The decode is valid at the model's own default-domain opset, which is never changed: each step uses the
+ * preferred op where that opset has it and an exact equivalent from older ops where it does not (see
+ * {@link EncodingCatalog}). ONNX Runtime decodes it to exactly {@link CompressedWeights#decompress()} (rounded to
+ * the weight's dtype when that is float16/bfloat16), and folds the initializer-only subgraph into a dense constant
+ * at session creation.
+ */
+public final class WeightEncoder {
+  private final int opset;
+  private final long irVersion;
+
+  /**
+   * @param opset the model's default-domain ("" / ai.onnx) opset version
+   * @param irVersion the model's IR version: below 4, every initializer must also be a graph input
+   */
+  public WeightEncoder(int opset, long irVersion) {
+    if (opset < 7) {
+      throw new IllegalArgumentException("models below opset 7 are not supported (got opset " + opset
+          + "); convert the model to opset 7 or newer first");
+    }
+    this.opset = opset;
+    this.irVersion = irVersion;
+  }
+
+  /** An encoder for this model's default-domain opset and IR version. */
+  public static WeightEncoder forModel(Onnx.ModelProtoOrBuilder model) {
+    for (Onnx.OperatorSetIdProto id : model.getOpsetImportList()) {
+      if (id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx")) {
+        return new WeightEncoder((int) id.getVersion(), model.getIrVersion());
+      }
+    }
+    throw new IllegalArgumentException("the model imports no default-domain opset; it cannot hold standard ONNX ops");
+  }
+
+  /** Shorthand for {@code new WeightEncoder(defaultOpset, irVersion).encode(...)}. */
+  public static EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape,
+      int outputAxis, CompressedWeights weights, int defaultOpset, long irVersion) {
+    return new WeightEncoder(defaultOpset, irVersion).encode(graph, tensorName, tensorShape, outputAxis, weights);
+  }
+
+  public int opset() {
+    return opset;
+  }
+
+  /**
+   * Replaces weight {@code tensorName} of {@code graph} by the encoding of {@code weights}.
+   *
+   * @param tensorShape the weight's own shape
+   * @param outputAxis the axis of {@code tensorShape} that is the rows of the canonical layout
+   * @param weights the compressed form, in canonical layout [shape[outputAxis], product of the other axes]
+   */
+  public EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape, int outputAxis,
+      CompressedWeights weights) {
+    CanonicalLayout layout = new CanonicalLayout(tensorShape, outputAxis);
+    if (layout.rows() != weights.rows() || layout.cols() != weights.cols()) {
+      throw new IllegalArgumentException("layer " + tensorName + ": compressed weights are " + weights.rows() + "x"
+          + weights.cols() + " but shape " + Arrays.toString(tensorShape) + " with output axis " + outputAxis
+          + " is " + layout.rows() + "x" + layout.cols() + " in canonical layout");
+    }
+    WeightSlot slot = WeightSlot.find(graph, tensorName);
+    slot.checkShape(tensorShape);
+    int outputType = slot.dataType();
+    if (outputType == DecodeGraph.BFLOAT16 && opset < 13) {
+      throw new IllegalArgumentException("layer " + tensorName + " is bfloat16, which Cast supports only from opset 13 "
+          + "(the model has opset " + opset + "); skip this layer or convert the model");
+    }
+
+    Set<String> taken = allNames(graph.build());
+    DecodeGraph g = new DecodeGraph(tensorName, opset, taken::contains);
+    String family = family(weights);
+    if (weights instanceof SparseWeights s && !SparseLayout.supports(opset, (long) s.rows() * s.cols())) {
+      g.note("opset " + opset + " has no CumSum and the float MatMul prefix sums are exact only up to 2^24 weights: "
+          + "stored dense");
+      weights = new DenseWeights(s.decompress());
+    }
+    if (weights instanceof DenseWeights dense) {
+      storeDense(g, layout, dense, outputType, tensorName);
+    } else {
+      String canonical = decodeCanonical(g, weights, tensorName);
+      String restored = restoreLayout(g, layout, canonical);
+      if (outputType != DecodeGraph.FLOAT) {
+        g.use(outputType == DecodeGraph.FLOAT16 ? EncodingCatalog.CAST_FP16 : EncodingCatalog.CAST_BF16);
+        restored = g.cast(restored, outputType);
+      }
+      g.renameOutput(restored, tensorName);
+    }
+
+    slot.remove(graph);
+    List<Onnx.NodeProto> nodes = g.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      graph.addNode(i, nodes.get(i));
+    }
+    graph.addAllInitializer(g.initializers());
+    if (irVersion < 4 && slot.wasGraphInput()) {
+      for (Onnx.TensorProto t : g.initializers()) {
+        graph.addInput(valueInfo(t));
+      }
+    }
+    List<String> ops = new ArrayList<>(g.ops());
+    return EncodedLayer.of(tensorName, family, new ArrayList<>(g.components()), ops, g.storedBytes(),
+        weights.payloadBytes(), g.notes());
+  }
+
+  private static String family(CompressedWeights weights) {
+    if (weights instanceof PalettizedWeights) {
+      return "palettize";
+    }
+    if (weights instanceof QuantizedWeights) {
+      return "quantize";
+    }
+    if (weights instanceof SparseWeights s) {
+      return "sparse-" + family(s.kept());
+    }
+    return "dense";
+  }
+
+  /** The canonical float [rows, cols] decode of a non-dense form. */
+  private static String decodeCanonical(DecodeGraph g, CompressedWeights weights, String tensorName) {
+    if (weights instanceof PalettizedWeights p) {
+      int vectors = p.rows() * (p.cols() / p.clusterDim());
+      return PalettizedDecode.decode(g, p, CodeStream.all(i -> p.indices()[i] & 0xff, vectors), tensorName);
+    }
+    if (weights instanceof QuantizedWeights q) {
+      QuantizedDecode.validate(q, tensorName);
+      return QuantizedDecode.decodeAll(g, q);
+    }
+    SparseWeights s = (SparseWeights) weights;
+    CompressedWeights kept = s.kept();
+    String decoded;
+    SparseLayout sparse;
+    if (kept instanceof PalettizedWeights p) {
+      sparse = new SparseLayout(g, s, p.clusterDim());
+      decoded = PalettizedDecode.decode(g, p, sparse.keptCodes(v -> p.indices()[v] & 0xff), tensorName);
+    } else if (kept instanceof QuantizedWeights q) {
+      QuantizedDecode.validate(q, tensorName);
+      sparse = new SparseLayout(g, s, 1);
+      decoded = QuantizedDecode.decodeCodes(g, q, sparse.keptCodes(i -> q.codes()[i]));
+    } else {
+      sparse = new SparseLayout(g, s, 1);
+      decoded = sparse.keptFloats(g, ((DenseWeights) kept).matrix().values());
+    }
+    return sparse.applyMask(g, decoded);
+  }
+
+  private static String restoreLayout(DecodeGraph g, CanonicalLayout layout, String canonical) {
+    long[] permuted = layout.permutedShape();
+    boolean identityPermutation = Arrays.equals(layout.inversePermutation(), identity(permuted.length));
+    boolean alreadyShaped = Arrays.equals(permuted, new long[] {layout.rows(), layout.cols()});
+    String out = canonical;
+    if (!alreadyShaped) {
+      g.use(EncodingCatalog.LAYOUT);
+      out = g.reshape(out, permuted);
+    }
+    if (!identityPermutation) {
+      g.use(EncodingCatalog.LAYOUT);
+      out = g.transpose(out, layout.inversePermutation());
+    }
+    if (out.equals(canonical)) {
+      out = g.node("Identity", List.of(canonical));
+    }
+    return out;
+  }
+
+  private static long[] identity(int n) {
+    long[] p = new long[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    return p;
+  }
+
+  /** Plain weights: one initializer in the tensor's own layout and dtype, no decode nodes. */
+  private static void storeDense(DecodeGraph g, CanonicalLayout layout, DenseWeights dense, int dataType,
+      String tensorName) {
+    g.use(EncodingCatalog.DENSE);
+    float[] values = layout.fromCanonical(dense.matrix().values());
+    ByteBuffer raw;
+    if (dataType == DecodeGraph.FLOAT) {
+      raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : values) {
+        raw.putFloat(v);
+      }
+    } else {
+      raw = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : values) {
+        raw.putShort(dataType == DecodeGraph.FLOAT16 ? Float16.fromFloat(v) : toBfloat16(v));
+      }
+    }
+    String name = g.initializer(dataType, layout.shape(), raw.array());
+    g.renameOutput(name, tensorName);
+  }
+
+  /** Round to nearest even, like ONNX Runtime's Cast to bfloat16; NaN stays NaN. */
+  static short toBfloat16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    if (Float.isNaN(value)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounding = 0x7fff + ((bits >>> 16) & 1);
+    return (short) ((bits + rounding) >>> 16);
+  }
+
+  private static Onnx.ValueInfoProto valueInfo(Onnx.TensorProto t) {
+    Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
+    for (long d : t.getDimsList()) {
+      shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    return Onnx.ValueInfoProto.newBuilder().setName(t.getName())
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(
+            Onnx.TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape)))
+        .build();
+  }
+
+  /** Every tensor and node name used in the graph and its subgraphs (new names must not collide or shadow). */
+  static Set<String> allNames(Onnx.GraphProto graph) {
+    Set<String> names = new HashSet<>();
+    collectNames(graph, names);
+    return names;
+  }
+
+  private static void collectNames(Onnx.GraphProto graph, Set<String> names) {
+    graph.getInitializerList().forEach(t -> names.add(t.getName()));
+    graph.getInputList().forEach(v -> names.add(v.getName()));
+    graph.getOutputList().forEach(v -> names.add(v.getName()));
+    graph.getValueInfoList().forEach(v -> names.add(v.getName()));
+    for (Onnx.NodeProto n : graph.getNodeList()) {
+      names.addAll(n.getInputList());
+      names.addAll(n.getOutputList());
+      names.add(n.getName());
+      for (Onnx.AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          collectNames(a.getG(), names);
+        }
+        a.getGraphsList().forEach(sub -> collectNames(sub, names));
+      }
+    }
+  }
+}
