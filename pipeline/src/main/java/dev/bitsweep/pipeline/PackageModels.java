@@ -36,8 +36,8 @@ public final class PackageModels
 
   @Override
   public PCollection<KV<String, PackagedModel>> expand(PCollection<KV<String, CompressedLayer>> compressed) {
-    TupleTag<SweepConfig> configTag = new TupleTag<>() {};
-    TupleTag<CompressedLayer> layerTag = new TupleTag<>() {};
+    TupleTag<SweepConfig> configTag = new TupleTag<>("configs");
+    TupleTag<CompressedLayer> layerTag = new TupleTag<>("layers");
     PCollection<KV<String, SweepConfig>> keyedConfigs = configs.apply("KeyConfigs",
         WithKeys.of(SweepConfig::configId).withKeyType(TypeDescriptor.of(String.class)));
     return KeyedPCollectionTuple.of(configTag, keyedConfigs)

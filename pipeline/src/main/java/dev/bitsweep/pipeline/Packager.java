@@ -53,6 +53,7 @@ public final class Packager {
     OnnxModel model = WorkerCache.model(plan.modelPath());
     Onnx.ModelProto.Builder builder = model.proto().toBuilder();
     int opset = model.defaultOpset();
+    WeightEncoder encoder = WeightEncoder.forModel(builder);
     List<LayerResult> results = new ArrayList<>();
     List<Map<String, Object>> encodings = new ArrayList<>();
     long storedBytes = 0;
@@ -61,8 +62,8 @@ public final class Packager {
     for (CompressedLayer compressed : layers) {
       Layer layer = compressed.layer();
       Onnx.GraphProto.Builder graph = GraphPath.resolve(builder.getGraphBuilder(), layer.graphPath());
-      EncodedLayer encoded = WeightEncoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
-          compressed.weights(), opset);
+      EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
+          compressed.weights());
       if (layer.dataType() != DataType.FLOAT) {
         castBack(graph, layer);
       }

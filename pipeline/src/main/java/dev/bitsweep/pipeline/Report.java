@@ -14,13 +14,13 @@ public final class Report {
 
   public static String table(List<RunSummary> rows) {
     StringBuilder table = new StringBuilder();
-    table.append(String.format(Locale.ROOT, "| %-48s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
+    table.append(String.format(Locale.ROOT, "| %-52s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
         "config_id", "status", "bits/wt", "size", "accuracy", "agreement", "snr_db"));
-    table.append(String.format(Locale.ROOT, "|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(50), "-".repeat(8), "-".repeat(11),
+    table.append(String.format(Locale.ROOT, "|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(54), "-".repeat(8), "-".repeat(11),
         "-".repeat(8), "-".repeat(10), "-".repeat(11), "-".repeat(11)));
     for (RunSummary row : rows) {
       Double quality = row.accuracy() != null ? row.accuracy() : row.embeddingCosine();
-      table.append(String.format(Locale.ROOT, "| %-48s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
+      table.append(String.format(Locale.ROOT, "| %-52s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
           row.configId(), row.status(), fmt(row.bitsPerWeight(), "%.2f"), fmt(row.sizeRatio() == null ? null : row.sizeRatio() * 100, "%.1f%%"),
           fmt(quality, "%.4f"), fmt(row.agreement(), "%.4f"), fmt(row.outputSnrDb(), "%.2f")));
     }

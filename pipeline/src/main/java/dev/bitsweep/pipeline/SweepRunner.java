@@ -1,7 +1,6 @@
 package dev.bitsweep.pipeline;
 
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
@@ -156,7 +155,10 @@ public final class SweepRunner {
     if (launch.runner().equals("direct")) {
       PipelineOptions options = PipelineOptionsFactory.create();
       options.setRunner(DirectRunner.class);
-      options.as(org.apache.beam.runners.direct.DirectOptions.class).setTargetParallelism(Math.max(1, launch.parallelism()));
+      var direct = options.as(org.apache.beam.runners.direct.DirectOptions.class);
+      direct.setTargetParallelism(Math.max(1, launch.parallelism()));
+      // Compressed layers are large arrays: skip the DirectRunner's per-element mutation checks.
+      direct.setEnforceImmutability(false);
       return options;
     }
     FlinkPipelineOptions options = PipelineOptionsFactory.as(FlinkPipelineOptions.class);

@@ -54,9 +54,9 @@ public final class WriteResults extends PTransform<PBegin, PDone> {
 
   @Override
   public PDone expand(PBegin begin) {
-    TupleTag<SweepConfig> configTag = new TupleTag<>() {};
-    TupleTag<PackagedModel> packageTag = new TupleTag<>() {};
-    TupleTag<EvalSummary> summaryTag = new TupleTag<>() {};
+    TupleTag<SweepConfig> configTag = new TupleTag<>("configs");
+    TupleTag<PackagedModel> packageTag = new TupleTag<>("packages");
+    TupleTag<EvalSummary> summaryTag = new TupleTag<>("summaries");
     PCollection<KV<String, SweepConfig>> keyedConfigs = configs.apply("KeyConfigs",
         WithKeys.of(SweepConfig::configId).withKeyType(TypeDescriptor.of(String.class)));
     PCollection<GenericRecord> runs = KeyedPCollectionTuple.of(configTag, keyedConfigs)

@@ -47,6 +47,9 @@ public final class ConfigIds {
       if (key.equals("block_size") && !granularity.equals("per_block") && !config.method().equals("prune")) {
         continue;
       }
+      if (key.equals("cluster_dim") && value instanceof Number n && n.intValue() == 1) {
+        continue;
+      }
       if (key.equals("lut_dtype") && "fp16".equals(value)) {
         continue;
       }

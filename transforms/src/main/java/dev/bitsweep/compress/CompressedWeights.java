@@ -4,7 +4,7 @@ package dev.bitsweep.compress;
  * The compressed form of one weight matrix, in canonical layout (see {@link WeightMatrix}). {@link #decompress()}
  * is the reference decoding: the ONNX encoding of the same weights must decode to exactly these floats in ONNX Runtime.
  */
-public sealed interface CompressedWeights
+public sealed interface CompressedWeights extends java.io.Serializable
     permits PalettizedWeights, QuantizedWeights, SparseWeights, DenseWeights {
 
   int rows();

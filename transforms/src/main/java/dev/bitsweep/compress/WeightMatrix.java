@@ -7,7 +7,7 @@ import java.util.Objects;
  * in their original order. Every compression method reads and writes this layout; the ONNX encoders map it back to
  * the tensor's own layout.
  */
-public record WeightMatrix(float[] values, int rows, int cols) {
+public record WeightMatrix(float[] values, int rows, int cols) implements java.io.Serializable {
   public WeightMatrix {
     Objects.requireNonNull(values, "values");
     if (rows <= 0 || cols <= 0) {

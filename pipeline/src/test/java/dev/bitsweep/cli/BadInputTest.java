@@ -1,0 +1,132 @@
+package dev.bitsweep.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bitsweep.Fixtures;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input ends with exit code 2, one message naming the file/field, and no results directory. */
+class BadInputTest {
+  @TempDir Path dir;
+
+  private record Outcome(int exitCode, String out, String err) {}
+
+  private Outcome bitsweep(String... args) {
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.execute(args);
+      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+    }
+  }
+
+  private Path spec(String model, String evalData, String configs) throws IOException {
+    Path spec = dir.resolve("spec.yaml");
+    Files.writeString(spec, "name: bad\nmodel: " + model + "\ntask: classification\neval_data: " + evalData
+        + "\nout: " + dir.resolve("out") + "\n" + configs);
+    return spec;
+  }
+
+  private static final String INT8 = "configs:\n  - method: linear_quantize\n    mode: linear_symmetric\n    dtype: int8\n"
+      + "    granularity: per_channel\n";
+
+  private Outcome expectBadInput(Path spec, String... fragments) {
+    Outcome outcome = bitsweep("sweep", spec.toString());
+    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), outcome.err() + outcome.out());
+    for (String fragment : fragments) {
+      assertTrue(outcome.err().contains(fragment), "expected '" + fragment + "' in: " + outcome.err());
+    }
+    assertTrue(outcome.err().startsWith("bitsweep: error: "), outcome.err());
+    assertFalse(Files.exists(dir.resolve("out").resolve("runs")), "no results may be published");
+    return outcome;
+  }
+
+  private String digits(String file) {
+    return Fixtures.digits().resolve(file).toString();
+  }
+
+  @Test
+  void missingModel() throws IOException {
+    Path missing = dir.resolve("missing.onnx");
+    expectBadInput(spec(missing.toString(), digits("eval"), INT8), "model file not found: " + missing);
+  }
+
+  @Test
+  void nonOnnxAndTruncatedModels() throws IOException {
+    for (String name : new String[] {"not_onnx.onnx", "truncated.onnx"}) {
+      Path model = Fixtures.structuralModel(name);
+      expectBadInput(spec(model.toString(), digits("eval"), INT8), "model file " + model, "is not a valid ONNX model");
+    }
+  }
+
+  @Test
+  void modelWithoutCompressibleLayers() throws IOException {
+    Path model = Fixtures.structuralModel("no_layers_opset13.onnx");
+    expectBadInput(spec(model.toString(), digits("eval"), INT8), "has no compressible layers",
+        "below weight_threshold");
+  }
+
+  @Test
+  void dataThatDoesNotFitTheModel() throws IOException {
+    Path data = Fixtures.resource("data/bad-shape/eval");
+    expectBadInput(spec(digits("model.onnx"), data.toString(), INT8), data.resolve("input.npy").toString(),
+        "model input 'input' expects [?,1,8,8]");
+  }
+
+  @Test
+  void invalidConfigValueNamesTheLineAndField() throws IOException {
+    String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbits: 5\n    granularity: per_tensor\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:10:", "nbits");
+  }
+
+  @Test
+  void misspelledKeysGetASuggestion() throws IOException {
+    String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbit: 4\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:10:", "nbit", "did you mean 'nbits'");
+    Path spec = dir.resolve("typo.yaml");
+    Files.writeString(spec, "modle: x.onnx\n");
+    expectBadInput(spec, "typo.yaml:1:", "unknown key 'modle'; did you mean 'model'?");
+  }
+
+  @Test
+  void configThatCannotApplyToALayerNamesBoth() throws IOException {
+    String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbits: 4\n"
+        + "    granularity: per_grouped_channel\n    group_size: 48\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "cannot compress layer", "group_size");
+  }
+
+  @Test
+  void missingSpecAndUnknownRunner() throws IOException {
+    Outcome missing = bitsweep("sweep", dir.resolve("nope.yaml").toString());
+    assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
+    assertTrue(missing.err().contains("sweep spec not found: " + dir.resolve("nope.yaml")), missing.err());
+    Outcome runner = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--runner", "spark");
+    assertEquals(ExitCodes.BAD_INPUT, runner.exitCode());
+    assertTrue(runner.err().contains("--runner must be flink or direct, got 'spark'"), runner.err());
+  }
+
+  @Test
+  void helpExplainsEveryOption() {
+    Outcome help = bitsweep("sweep", "--help");
+    assertEquals(0, help.exitCode());
+    for (String option : new String[] {"--out", "--runner", "--flink-master", "--parallelism", "SPEC"}) {
+      assertTrue(help.out().contains(option), option + " missing from: " + help.out());
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package dev.bitsweep.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bitsweep.Fixtures;
+import dev.bitsweep.data.NpyArray;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's demo sweep, run on the DirectRunner and on embedded Flink, read back with DuckDB (an independent
+ * Parquet reader) and checked against ONNX Runtime running the packages itself.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DigitsSweepTest {
+  private static final Path SPEC = Fixtures.digits().resolve("sweep.yaml");
+  private static final List<String> CONFIG_IDS = List.of(
+      "linear_quantize-linear_symmetric-int4-per_block-b32",
+      "linear_quantize-linear_symmetric-int4-per_block-b64",
+      "linear_quantize-linear_symmetric-int8-per_channel",
+      "palettize-kmeans-2bit-per_grouped_channel-g16",
+      "palettize-kmeans-2bit-per_tensor",
+      "palettize-kmeans-3bit-per_tensor",
+      "palettize-kmeans-4bit-per_grouped_channel-g16",
+      "palettize-kmeans-4bit-per_tensor",
+      "palettize-kmeans-6bit-per_tensor",
+      "palettize-kmeans-8bit-per_tensor",
+      "palettize-uniform-4bit-per_tensor",
+      "prune-magnitude-s50",
+      "prune-magnitude-s75");
+  private static final Set<String> TIMING_COLUMNS =
+      Set.of("compress_seconds", "package_seconds", "eval_seconds", "seconds");
+
+  @TempDir static Path work;
+  private SweepOutcome direct;
+  private SweepOutcome flink;
+
+  @BeforeAll
+  void runTheDemoOnBothRunners() {
+    direct = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work.resolve("direct")));
+    flink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
+  }
+
+  private static List<Map<String, Object>> query(String sql) throws Exception {
+    try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      List<Map<String, Object>> result = new ArrayList<>();
+      ResultSetMetaData meta = rows.getMetaData();
+      while (rows.next()) {
+        Map<String, Object> row = new TreeMap<>();
+        for (int c = 1; c <= meta.getColumnCount(); c++) {
+          row.put(meta.getColumnName(c), rows.getObject(c));
+        }
+        result.add(row);
+      }
+      return result;
+    }
+  }
+
+  private static String table(Path out, String table) {
+    return "read_parquet('" + out.resolve(table) + "/*/*.parquet', hive_partitioning = true)";
+  }
+
+  @Test
+  void runsHasOneRowPerConfigAndAllSucceeded() throws Exception {
+    List<Map<String, Object>> runs = query("SELECT * FROM " + table(direct.out(), "runs") + " ORDER BY config_id");
+    assertEquals(CONFIG_IDS, runs.stream().map(r -> r.get("config_id")).toList());
+    for (Map<String, Object> run : runs) {
+      assertEquals(direct.sweepId(), run.get("sweep_id"));
+      assertEquals("ok", run.get("status"), run.toString());
+      assertEquals("classification", run.get("task"));
+      assertEquals(540, ((Number) run.get("eval_samples")).intValue());
+      assertEquals(532.0 / 540, (Double) run.get("baseline_accuracy"), 0.0, "the fp32 model's accuracy (manifest)");
+      assertEquals(Files.size(Fixtures.digits().resolve("model.onnx")), ((Number) run.get("original_bytes")).longValue());
+      assertEquals(2, ((Number) run.get("layers_compressed")).intValue());
+    }
+  }
+
+  @Test
+  void layersHasOneRowPerConfigAndLayer() throws Exception {
+    List<Map<String, Object>> layers = query("SELECT * FROM " + table(direct.out(), "layers") + " ORDER BY config_id, layer");
+    assertEquals(CONFIG_IDS.size() * 2, layers.size());
+    for (Map<String, Object> layer : layers) {
+      String name = (String) layer.get("layer");
+      assertTrue(name.equals("features.2.weight") || name.equals("classifier.0.weight"), name);
+      long params = name.equals("features.2.weight") ? 4608 : 65536;
+      assertEquals(params, ((Number) layer.get("params")).longValue());
+      assertEquals(params * 4, ((Number) layer.get("original_bytes")).longValue());
+      assertEquals(name.equals("features.2.weight") ? "[32,16,3,3]" : "[128,512]", layer.get("shape"));
+      assertTrue(((Number) layer.get("compressed_bytes")).longValue() < params * 4, layer.toString());
+      assertEquals(null, layer.get("output_error"), "round-to-nearest methods leave output_error null in this issue");
+    }
+    List<Map<String, Object>> pruned = query("SELECT sparsity FROM " + table(direct.out(), "layers")
+        + " WHERE config_id = 'prune-magnitude-s50'");
+    for (Map<String, Object> row : pruned) {
+      assertEquals(0.5, (Double) row.get("sparsity"), 1e-3);
+    }
+  }
+
+  @Test
+  void directRunnerAndEmbeddedFlinkProduceTheSameResults() throws Exception {
+    assertEquals(direct.sweepId(), flink.sweepId());
+    for (String t : List.of("runs", "layers")) {
+      List<Map<String, Object>> a = query("SELECT * FROM " + table(direct.out(), t) + " ORDER BY ALL");
+      List<Map<String, Object>> b = query("SELECT * FROM " + table(flink.out(), t) + " ORDER BY ALL");
+      a.forEach(row -> row.keySet().removeAll(TIMING_COLUMNS));
+      b.forEach(row -> row.keySet().removeAll(TIMING_COLUMNS));
+      assertEquals(a, b, t);
+    }
+  }
+
+  @Test
+  void everyPackageLoadsInOnnxRuntimeAndScoresWhatRunsSays() throws Exception {
+    NpyArray inputs = NpyArray.read(Fixtures.digits().resolve("eval/input.npy"));
+    long[] labels = NpyArray.read(Fixtures.digits().resolve("eval/labels.npy")).longs(0, 540);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    for (Map<String, Object> run : query("SELECT config_id, accuracy, package_path, compressed_bytes FROM "
+        + table(direct.out(), "runs"))) {
+      Path model = direct.out().resolve((String) run.get("package_path"));
+      assertEquals(Files.size(model), ((Number) run.get("compressed_bytes")).longValue());
+      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+      options.addConfigEntry("session.disable_quant_qdq", "1");
+      try (OrtSession session = env.createSession(model.toString(), options);
+          OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(inputs.floats(0, 540)), new long[] {540, 1, 8, 8});
+          OrtSession.Result result = session.run(Map.of("input", input))) {
+        float[][] logits = (float[][]) result.get(0).getValue();
+        int correct = 0;
+        for (int s = 0; s < 540; s++) {
+          int best = 0;
+          for (int c = 1; c < 10; c++) {
+            if (logits[s][c] > logits[s][best]) {
+              best = c;
+            }
+          }
+          correct += best == labels[s] ? 1 : 0;
+        }
+        assertEquals(correct / 540.0, (Double) run.get("accuracy"), 1e-12, (String) run.get("config_id"));
+      }
+    }
+  }
+
+  @Test
+  void packagesAreSmallAndCarryTheirManifest() throws Exception {
+    long original = Files.size(Fixtures.digits().resolve("model.onnx"));
+    Map<String, Double> limits = Map.of("palettize-kmeans-4bit-per_tensor", 0.30,
+        "palettize-kmeans-4bit-per_grouped_channel-g16", 0.30, "linear_quantize-linear_symmetric-int8-per_channel", 0.30,
+        "linear_quantize-linear_symmetric-int4-per_block-b32", 0.18, "linear_quantize-linear_symmetric-int4-per_block-b64", 0.18);
+    for (var limit : limits.entrySet()) {
+      Path model = direct.out().resolve("packages").resolve(limit.getKey()).resolve("model.onnx");
+      double ratio = (double) Files.size(model) / original;
+      assertTrue(ratio <= limit.getValue(), limit.getKey() + " is " + ratio + " of the original");
+    }
+    JsonNode manifest = new ObjectMapper().readTree(direct.out()
+        .resolve("packages/palettize-kmeans-4bit-per_tensor/manifest.json").toFile());
+    assertEquals(dev.bitsweep.onnx.OnnxModel.sha256(Fixtures.digits().resolve("model.onnx")),
+        manifest.at("/source_model/sha256").asText());
+    assertEquals(DataFingerprint.of(Fixtures.digits().resolve("eval")), manifest.get("eval_data_sha256").asText());
+    assertEquals("palettize", manifest.at("/config/global/method").asText());
+    assertEquals(4, manifest.at("/config/global/nbits").asInt());
+    assertEquals(2, manifest.get("layers").size());
+    assertEquals(2, manifest.get("skipped").size());
+  }
+
+  @Test
+  void rerunningTheSweepReplacesItsResults() throws Exception {
+    SweepOutcome again = new SweepRunner(System.out).run(SPEC,
+        SweepRunner.Launch.embedded().withRunner("direct").withOut(direct.out()));
+    assertEquals(direct.sweepId(), again.sweepId());
+    assertEquals(13L, query("SELECT count(*) AS n FROM " + table(direct.out(), "runs")).get(0).get("n"));
+    assertEquals(26L, query("SELECT count(*) AS n FROM " + table(direct.out(), "layers")).get(0).get("n"));
+    assertFalse(Files.exists(direct.out().resolve(".staging").resolve(direct.sweepId())));
+  }
+}
