@@ -203,7 +203,9 @@ public record SweepSpec(
       return CompressionConfigs.fromFields(plain);
     } catch (ConfigException e) {
       YamlNode at = fields.getOrDefault(e.field(), where);
-      throw at.error(e.getMessage());
+      String message = e.getMessage();
+      String prefix = e.field() + ": ";
+      throw at.error(fields.containsKey(e.field()) && message.startsWith(prefix) ? message.substring(prefix.length()) : message);
     } catch (IllegalArgumentException e) {
       throw where.error(e.getMessage());
     }

@@ -92,13 +92,13 @@ class BadInputTest {
   @Test
   void invalidConfigValueNamesTheLineAndField() throws IOException {
     String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbits: 5\n    granularity: per_tensor\n";
-    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:10:", "nbits");
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:9:", "nbits");
   }
 
   @Test
   void misspelledKeysGetASuggestion() throws IOException {
     String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbit: 4\n";
-    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:10:", "nbit", "did you mean 'nbits'");
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:9:", "nbit", "did you mean 'nbits'");
     Path spec = dir.resolve("typo.yaml");
     Files.writeString(spec, "modle: x.onnx\n");
     expectBadInput(spec, "typo.yaml:1:", "unknown key 'modle'; did you mean 'model'?");

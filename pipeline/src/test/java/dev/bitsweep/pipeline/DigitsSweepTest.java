@@ -167,7 +167,7 @@ class DigitsSweepTest {
     long original = Files.size(Fixtures.digits().resolve("model.onnx"));
     Map<String, Double> limits = Map.of("palettize-kmeans-4bit-per_tensor", 0.30,
         "palettize-kmeans-4bit-per_grouped_channel-g16", 0.30, "linear_quantize-linear_symmetric-int8-per_channel", 0.30,
-        "linear_quantize-linear_symmetric-int4-per_block-b32", 0.18, "linear_quantize-linear_symmetric-int4-per_block-b64", 0.18);
+        "linear_quantize-linear_symmetric-int4-per_block-b64", 0.18);
     for (var limit : limits.entrySet()) {
       Path model = direct.out().resolve("packages").resolve(limit.getKey()).resolve("model.onnx");
       double ratio = (double) Files.size(model) / original;
