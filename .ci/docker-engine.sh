@@ -43,6 +43,43 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 || die "docker.io installed but dockerd is not on PATH"
 }
 
+# dockerd enables IP forwarding, sets the FORWARD policy to DROP, adds iptables chains and a docker0 bridge, and
+# leaves all of that behind when it exits. start records the host's state; stop puts it back.
+save_host_network() {
+  {
+    echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo unknown)"
+    echo "forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3; exit }')"
+  } >"$DIR/host-network.before"
+}
+
+restore_host_network() {
+  command -v iptables >/dev/null 2>&1 || return 0
+  local table rule chain
+  for table in filter nat; do
+    # Delete every rule that mentions Docker's chains or bridges, then Docker's (now empty) chains.
+    iptables -t "$table" -S 2>/dev/null | grep -E '^-A ' | grep -E 'DOCKER|docker0|br-[0-9a-f]{12}' \
+      | while read -r rule; do
+          # shellcheck disable=SC2086
+          iptables -t "$table" ${rule/#-A/-D} 2>/dev/null || true
+        done
+    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^DOCKER/ { print $2 }'); do
+      iptables -t "$table" -F "$chain" 2>/dev/null || true
+    done
+    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^DOCKER/ { print $2 }'); do
+      iptables -t "$table" -X "$chain" 2>/dev/null || true
+    done
+  done
+  ip link delete docker0 2>/dev/null || true
+  if [[ -f "$DIR/host-network.before" ]]; then
+    local ip_forward forward_policy
+    ip_forward="$(sed -n 's/^ip_forward=//p' "$DIR/host-network.before")"
+    forward_policy="$(sed -n 's/^forward_policy=//p' "$DIR/host-network.before")"
+    [[ "$ip_forward" =~ ^[01]$ ]] && echo "$ip_forward" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+    [[ "$forward_policy" =~ ^(ACCEPT|DROP)$ ]] && iptables -P FORWARD "$forward_policy" 2>/dev/null || true
+    rm -f "$DIR/host-network.before"
+  fi
+}
+
 start() {
   install_packages
   mkdir -p "$DIR"
@@ -55,6 +92,7 @@ start() {
     die "dockerd (pid $(engine_pid)) runs but does not answer on $SOCK; run '$0 stop' first"
   fi
   rm -f "$PIDFILE" "$SOCK"
+  pgrep -x dockerd >/dev/null || save_host_network
   log "starting dockerd (log: $DIR/dockerd.log) ..."
   # setsid: dockerd must not get the caller's terminal signals; output to a file so the caller's pipes close.
   setsid dockerd -H "$DOCKER_HOST" --data-root "$DIR/root" --exec-root "$DIR/exec" --pidfile "$PIDFILE" \
@@ -81,6 +119,7 @@ stop() {
   if ! pid="$(engine_pid)"; then
     log "not running"
     rm -f "$PIDFILE"
+    pgrep -x dockerd >/dev/null || restore_host_network
     return 0
   fi
   if engine_answers; then
@@ -103,6 +142,11 @@ stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
   rm -f "$PIDFILE"
+  if pgrep -x dockerd >/dev/null; then
+    log "another dockerd runs: host network settings left as they are"
+  else
+    restore_host_network
+  fi
   log "stopped"
 }
 

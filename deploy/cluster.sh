@@ -32,6 +32,8 @@ Options (each also an environment variable; a flag wins over the variable, both 
   --address HOST           BITSWEEP_ADDRESS          = bind host, or `hostname -f` when binding 0.0.0.0;
                                                      the name other hosts use to reach this host's processes
   --jobmanager HOST:PORT   BITSWEEP_JOBMANAGER       (start-taskmanager) JobManager RPC address
+  --port-base N            BITSWEEP_PORT_BASE        (none) derive every default port from N: rest N, rpc N+1,
+                                                     blob N+2, tm-rpc N+10, tm-data N+30 (tests pick a free N)
   --rest-port PORT         BITSWEEP_REST_PORT        8081
   --rpc-port PORT          BITSWEEP_RPC_PORT         6123  JobManager RPC
   --blob-port PORT         BITSWEEP_BLOB_PORT        6124
@@ -87,7 +89,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-KNOWN_FLAGS=" cluster-dir lib-dir extra-classpath bind-host address jobmanager rest-port rpc-port blob-port
+KNOWN_FLAGS=" cluster-dir lib-dir extra-classpath bind-host address jobmanager port-base rest-port rpc-port blob-port
   tm-rpc-port tm-data-port jm-memory tm-memory slots taskmanagers restart-strategy restart-attempts restart-delay
   heartbeat-interval heartbeat-timeout timeout stop-timeout "
 KNOWN_FLAGS=" $(echo $KNOWN_FLAGS) "
@@ -124,11 +126,19 @@ BIND_HOST="$(setting bind-host BITSWEEP_BIND_HOST 127.0.0.1)"
 if [[ "$BIND_HOST" == "0.0.0.0" ]]; then default_address="$(hostname -f 2>/dev/null || hostname)"; else default_address="$BIND_HOST"; fi
 ADDRESS="$(setting address BITSWEEP_ADDRESS "$default_address")"
 JOBMANAGER="$(setting jobmanager BITSWEEP_JOBMANAGER "")"
-REST_PORT="$(setting rest-port BITSWEEP_REST_PORT 8081)"
-RPC_PORT="$(setting rpc-port BITSWEEP_RPC_PORT 6123)"
-BLOB_PORT="$(setting blob-port BITSWEEP_BLOB_PORT 6124)"
-TM_RPC_PORT="$(setting tm-rpc-port BITSWEEP_TM_RPC_PORT 6130)"
-TM_DATA_PORT="$(setting tm-data-port BITSWEEP_TM_DATA_PORT 6150)"
+PORT_BASE="$(setting port-base BITSWEEP_PORT_BASE "")"
+if [[ -n "$PORT_BASE" ]]; then
+  [[ "$PORT_BASE" =~ ^[0-9]+$ && "$PORT_BASE" -ge 1024 && "$PORT_BASE" -le 65000 ]] \
+    || die "--port-base must be a number from 1024 to 65000, got '$PORT_BASE'"
+  defaults=($PORT_BASE $((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 10)) $((PORT_BASE + 30)))
+else
+  defaults=(8081 6123 6124 6130 6150)
+fi
+REST_PORT="$(setting rest-port BITSWEEP_REST_PORT "${defaults[0]}")"
+RPC_PORT="$(setting rpc-port BITSWEEP_RPC_PORT "${defaults[1]}")"
+BLOB_PORT="$(setting blob-port BITSWEEP_BLOB_PORT "${defaults[2]}")"
+TM_RPC_PORT="$(setting tm-rpc-port BITSWEEP_TM_RPC_PORT "${defaults[3]}")"
+TM_DATA_PORT="$(setting tm-data-port BITSWEEP_TM_DATA_PORT "${defaults[4]}")"
 JM_MEMORY="$(setting jm-memory BITSWEEP_JM_MEMORY 1024m)"
 TM_MEMORY="$(setting tm-memory BITSWEEP_TM_MEMORY 2048m)"
 SLOTS="$(setting slots BITSWEEP_SLOTS 2)"
@@ -288,7 +298,7 @@ EOF
   {
     echo "# Settings of the last start of this cluster dir, reused by stop/status/add-taskmanager/kill-taskmanager."
     local var
-    for var in LIB_DIR EXTRA_CLASSPATH BIND_HOST ADDRESS JOBMANAGER REST_PORT RPC_PORT BLOB_PORT TM_RPC_PORT \
+    for var in LIB_DIR EXTRA_CLASSPATH BIND_HOST ADDRESS JOBMANAGER PORT_BASE REST_PORT RPC_PORT BLOB_PORT TM_RPC_PORT \
                TM_DATA_PORT JM_MEMORY TM_MEMORY SLOTS TASKMANAGERS RESTART_STRATEGY RESTART_ATTEMPTS RESTART_DELAY \
                HEARTBEAT_INTERVAL HEARTBEAT_TIMEOUT START_TIMEOUT STOP_TIMEOUT; do
       printf 'BITSWEEP_%s=%q\n' "$( [[ $var == LIB_DIR ]] && echo FLINK_LIB || echo "$var")" "${!var}"
@@ -349,17 +359,23 @@ rest_host() { if [[ "$BIND_HOST" == "0.0.0.0" ]]; then echo 127.0.0.1; else echo
 
 overview() { curl -sf --max-time 5 "http://$(rest_host):$REST_PORT/overview"; }
 
-registered_taskmanagers() {
-  local json
-  json="$(overview 2>/dev/null)" || { echo -1; return; }
-  echo "$json" | sed -n 's/.*"taskmanagers":\([0-9]*\).*/\1/p'
+json_number() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+
+port_in_use() { (exec 3<>"/dev/tcp/$(rest_host)/$1") 2>/dev/null; }
+
+require_free_ports() { # require_free_ports NAME:PORT...
+  local pair
+  for pair in "$@"; do
+    [[ "${pair#*:}" -eq 0 ]] && continue
+    if port_in_use "${pair#*:}"; then
+      die "port ${pair#*:} (--${pair%%:*}) on $(rest_host) is already in use (another Flink cluster?); stop it, or choose other ports (--port-base N)"
+    fi
+  done
 }
 
 start_jobmanager() {
   pid_alive "$PID_DIR/jobmanager.pid" && die "a JobManager of $CLUSTER_DIR already runs (pid $(cat "$PID_DIR/jobmanager.pid")); run stop first"
-  if curl -s --max-time 2 -o /dev/null "http://$(rest_host):$REST_PORT/overview"; then
-    die "something already answers on $(rest_host):$REST_PORT (another Flink cluster?); stop it or pick --rest-port"
-  fi
+  require_free_ports "rest-port:$REST_PORT" "rpc-port:$RPC_PORT" "blob-port:$BLOB_PORT"
   rm -f "$LOG_DIR"/jobmanager.*
   launch jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint GET_JM_RESOURCE_PARAMS
 }
@@ -381,6 +397,7 @@ port_for() { # port_for BASE INDEX: 0 stays 0 (any free port)
 start_taskmanager() { # prints the index of the started TaskManager
   local i
   i="$(next_tm_index)"
+  require_free_ports "tm-rpc-port:$(port_for "$TM_RPC_PORT" "$i")" "tm-data-port:$(port_for "$TM_DATA_PORT" "$i")"
   rm -f "$LOG_DIR/taskmanager-$i".*
   launch "taskmanager-$i" org.apache.flink.runtime.taskexecutor.TaskManagerRunner GET_TM_RESOURCE_PARAMS \
     -D "taskmanager.resource-id=$(hostname -s 2>/dev/null || echo host)-tm-$i" \
@@ -410,7 +427,14 @@ wait_until() { # wait_until DESCRIPTION CHECK_FUNCTION LOGS...: polls; fails wit
 }
 
 tm_registered() { grep -q "Successful registration at resource manager" "$LOG_DIR/taskmanager-$WAIT_TM.log" 2>/dev/null; }
-enough_taskmanagers() { local n; n="$(registered_taskmanagers)"; [[ -n "$n" && "$n" -ge "$WAIT_COUNT" ]]; }
+# A TaskManager shows up in /overview a moment before its slots do: wait for both.
+enough_taskmanagers() {
+  local json tms slots
+  json="$(overview 2>/dev/null)" || return 1
+  tms="$(echo "$json" | json_number taskmanagers)"
+  slots="$(echo "$json" | json_number slots-total)"
+  [[ -n "$tms" && -n "$slots" && "$tms" -ge "$WAIT_COUNT" && "$slots" -ge $((WAIT_COUNT * SLOTS)) ]]
+}
 rest_ready() { overview >/dev/null 2>&1; }
 
 stop_all() {
