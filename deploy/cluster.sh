@@ -50,7 +50,7 @@ Options (each also an environment variable; a flag wins over the variable, both 
   --heartbeat-timeout MS   BITSWEEP_HEARTBEAT_TIMEOUT  30000  how soon a silent TaskManager is declared lost
   --conf KEY=VALUE         BITSWEEP_FLINK_CONF       any other Flink option; repeatable (the variable holds
                                                      newline-separated KEY=VALUE lines); wins over the above
-  --timeout SECONDS        BITSWEEP_START_TIMEOUT    120  how long start waits for the TaskManagers
+  --timeout SECONDS        BITSWEEP_START_TIMEOUT    180  how long start waits for the TaskManagers
   --stop-timeout SECONDS   BITSWEEP_STOP_TIMEOUT     30
   JAVA_HOME / BITSWEEP_JAVA select the java binary; BITSWEEP_JAVA_OPTS adds JVM options to every process.
 
@@ -148,7 +148,7 @@ RESTART_ATTEMPTS="$(setting restart-attempts BITSWEEP_RESTART_ATTEMPTS 3)"
 RESTART_DELAY="$(setting restart-delay BITSWEEP_RESTART_DELAY "2 s")"
 HEARTBEAT_INTERVAL="$(setting heartbeat-interval BITSWEEP_HEARTBEAT_INTERVAL 5000)"
 HEARTBEAT_TIMEOUT="$(setting heartbeat-timeout BITSWEEP_HEARTBEAT_TIMEOUT 30000)"
-START_TIMEOUT="$(setting timeout BITSWEEP_START_TIMEOUT 120)"
+START_TIMEOUT="$(setting timeout BITSWEEP_START_TIMEOUT 180)"
 STOP_TIMEOUT="$(setting stop-timeout BITSWEEP_STOP_TIMEOUT 30)"
 EXTRA_CONF="${BITSWEEP_FLINK_CONF:-}"
 for kv in "${EXTRA_CONF_FLAGS[@]+"${EXTRA_CONF_FLAGS[@]}"}"; do EXTRA_CONF+=$'\n'"$kv"; done
@@ -313,7 +313,7 @@ resource_params() { # resource_params GET_JM_RESOURCE_PARAMS|GET_TM_RESOURCE_PAR
   if ! out="$("$JAVA" -Dlog.file="$LOG_DIR/bash-java-utils.log" -Dlog4j.configurationFile="file:$CONF_DIR/log4j.properties" \
         -classpath "$(classpath)" org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$CONF_DIR" 2>&1)"; then
     echo "$out" | tail -n 20 >&2
-    die "BashJavaUtils $1 failed: the memory settings in $CONF_DIR/config.yaml are not consistent (see above)"
+    die "BashJavaUtils $1 rejected the configuration in $CONF_DIR/config.yaml (error above; often the memory sizes)"
   fi
   out="$(echo "$out" | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p')"
   [[ "$(echo "$out" | wc -l)" -eq 2 ]] || die "unexpected BashJavaUtils $1 output: $out"
@@ -478,14 +478,14 @@ case "$COMMAND" in
     rm -f "$PID_DIR"/*.pid "$PID_DIR"/*.killed
     write_conf
     started=$SECONDS
+    # Whatever fails from here on, leave no half-started cluster behind.
+    trap 'echo "cluster.sh: start failed; stopping what was started" >&2; stop_all >/dev/null 2>&1 || true' EXIT
     start_jobmanager
     for ((t = 1; t <= TASKMANAGERS; t++)); do start_taskmanager >/dev/null; done
     WAIT_COUNT=$TASKMANAGERS
-    if ! (wait_until "$TASKMANAGERS TaskManager(s) to register at http://$(rest_host):$REST_PORT/overview" \
-            enough_taskmanagers "$LOG_DIR/jobmanager.log" "$LOG_DIR"/taskmanager-*.log); then
-      stop_all >/dev/null 2>&1 || true
-      exit 1
-    fi
+    wait_until "$TASKMANAGERS TaskManager(s) with $SLOTS slots each to register at http://$(rest_host):$REST_PORT/overview" \
+      enough_taskmanagers "$LOG_DIR/jobmanager.log" "$LOG_DIR"/taskmanager-*.log
+    trap - EXIT
     echo "Flink session cluster up in $((SECONDS - started)) s: $TASKMANAGERS TaskManager(s) x $SLOTS slots; logs in $LOG_DIR" >&2
     echo "Web UI: http://$ADDRESS:$REST_PORT" >&2
     echo "$ADDRESS:$REST_PORT"
@@ -495,11 +495,10 @@ case "$COMMAND" in
     ensure_lib
     rm -f "$PID_DIR"/jobmanager.pid
     write_conf
+    trap 'echo "cluster.sh: start-jobmanager failed; stopping it" >&2; stop_all >/dev/null 2>&1 || true' EXIT
     start_jobmanager
-    if ! (wait_until "the JobManager REST endpoint at http://$(rest_host):$REST_PORT" rest_ready "$LOG_DIR/jobmanager.log" "$LOG_DIR/jobmanager.out"); then
-      stop_all >/dev/null 2>&1 || true
-      exit 1
-    fi
+    wait_until "the JobManager REST endpoint at http://$(rest_host):$REST_PORT" rest_ready "$LOG_DIR/jobmanager.log" "$LOG_DIR/jobmanager.out"
+    trap - EXIT
     echo "JobManager up; TaskManagers join with: deploy/cluster.sh start-taskmanager --jobmanager $ADDRESS:$RPC_PORT" >&2
     echo "$ADDRESS:$REST_PORT"
     ;;
@@ -516,10 +515,8 @@ case "$COMMAND" in
     fi
     for ((t = 1; t <= count; t++)); do
       WAIT_TM="$(start_taskmanager)"
-      if ! (wait_until "taskmanager-$WAIT_TM to register at the JobManager $JM_RPC_HOST:$RPC_PORT" tm_registered \
-              "$LOG_DIR/taskmanager-$WAIT_TM.log" "$LOG_DIR/taskmanager-$WAIT_TM.out"); then
-        exit 1
-      fi
+      wait_until "taskmanager-$WAIT_TM to register at the JobManager $JM_RPC_HOST:$RPC_PORT" tm_registered \
+        "$LOG_DIR/taskmanager-$WAIT_TM.log" "$LOG_DIR/taskmanager-$WAIT_TM.out"
       echo "taskmanager-$WAIT_TM registered (pid $(cat "$PID_DIR/taskmanager-$WAIT_TM.pid"))" >&2
       echo "$WAIT_TM"
     done
