@@ -74,8 +74,8 @@ restore_host_network() {
     local ip_forward forward_policy
     ip_forward="$(sed -n 's/^ip_forward=//p' "$DIR/host-network.before")"
     forward_policy="$(sed -n 's/^forward_policy=//p' "$DIR/host-network.before")"
-    [[ "$ip_forward" =~ ^[01]$ ]] && echo "$ip_forward" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
-    [[ "$forward_policy" =~ ^(ACCEPT|DROP)$ ]] && iptables -P FORWARD "$forward_policy" 2>/dev/null || true
+    if [[ "$ip_forward" =~ ^[01]$ ]]; then echo "$ip_forward" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true; fi
+    if [[ "$forward_policy" =~ ^(ACCEPT|DROP)$ ]]; then iptables -P FORWARD "$forward_policy" 2>/dev/null || true; fi
     rm -f "$DIR/host-network.before"
   fi
 }

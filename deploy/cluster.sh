@@ -89,12 +89,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-KNOWN_FLAGS=" cluster-dir lib-dir extra-classpath bind-host address jobmanager port-base rest-port rpc-port blob-port
+KNOWN_FLAGS=(cluster-dir lib-dir extra-classpath bind-host address jobmanager port-base rest-port rpc-port blob-port
   tm-rpc-port tm-data-port jm-memory tm-memory slots taskmanagers restart-strategy restart-attempts restart-delay
-  heartbeat-interval heartbeat-timeout timeout stop-timeout "
-KNOWN_FLAGS=" $(echo $KNOWN_FLAGS) "
+  heartbeat-interval heartbeat-timeout timeout stop-timeout)
 for key in "${!FLAG[@]}"; do
-  [[ "$KNOWN_FLAGS" == *" $key "* ]] || die "unknown option --$key (see --help)"
+  [[ " ${KNOWN_FLAGS[*]} " == *" $key "* ]] || die "unknown option --$key (see --help)"
 done
 
 CLUSTER_DIR="${FLAG[cluster-dir]:-${BITSWEEP_CLUSTER_DIR:-$SCRIPT_DIR/target/cluster}}"
@@ -130,7 +129,7 @@ PORT_BASE="$(setting port-base BITSWEEP_PORT_BASE "")"
 if [[ -n "$PORT_BASE" ]]; then
   [[ "$PORT_BASE" =~ ^[0-9]+$ && "$PORT_BASE" -ge 1024 && "$PORT_BASE" -le 65000 ]] \
     || die "--port-base must be a number from 1024 to 65000, got '$PORT_BASE'"
-  defaults=($PORT_BASE $((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 10)) $((PORT_BASE + 30)))
+  defaults=("$PORT_BASE" $((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 10)) $((PORT_BASE + 30)))
 else
   defaults=(8081 6123 6124 6130 6150)
 fi
