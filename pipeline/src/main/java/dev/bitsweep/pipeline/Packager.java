@@ -156,7 +156,7 @@ public final class Packager {
     Map<String, Object> described = new LinkedHashMap<>();
     described.put("global", config.global() == null ? null : config.global().fields());
     Map<String, Object> ops = new LinkedHashMap<>();
-    config.opTypes().forEach((op, c) -> ops.put(op, c.map(CompressionConfig::fields).orElse(null)));
+    config.opTypes().forEach((op, c) -> ops.put(op, c == null ? null : c.fields()));
     described.put("op_types", ops);
     Map<String, Object> layers = new LinkedHashMap<>();
     config.layerRules().forEach(r -> layers.put((r.regex() ? "re:" : "") + r.name(), r.config() == null ? null : r.config().fields()));

@@ -15,7 +15,7 @@ public final class Report {
   public static String table(List<RunSummary> rows) {
     StringBuilder table = new StringBuilder();
     table.append(String.format(Locale.ROOT, "| %-52s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
-        "config_id", "status", "bits/wt", "size", "accuracy", "agreement", "snr_db"));
+        "config_id", "status", "bits/wt", "size", "acc|cos", "agreement", "snr_db"));
     table.append(String.format(Locale.ROOT, "|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(54), "-".repeat(8), "-".repeat(11),
         "-".repeat(8), "-".repeat(10), "-".repeat(11), "-".repeat(11)));
     for (RunSummary row : rows) {

@@ -19,12 +19,12 @@ public final class ConfigIds {
 
   private ConfigIds() {}
 
-  public static String of(CompressionConfig global, Map<String, Optional<CompressionConfig>> opTypes,
+  public static String of(CompressionConfig global, Map<String, CompressionConfig> opTypes,
       List<SweepConfig.LayerRule> rules) {
     StringBuilder id = new StringBuilder(global == null ? "overrides" : describe(global));
     if (!opTypes.isEmpty() || !rules.isEmpty()) {
       StringBuilder overrides = new StringBuilder();
-      opTypes.forEach((op, c) -> overrides.append(op).append('=').append(c.map(CompressionConfig::fields).orElse(null)).append(';'));
+      opTypes.forEach((op, c) -> overrides.append(op).append('=').append(c == null ? null : c.fields()).append(';'));
       rules.forEach(r -> overrides.append(r.name()).append(r.regex()).append('=')
           .append(r.config() == null ? null : r.config().fields()).append(';'));
       id.append("-o").append(hash(overrides.toString()));

@@ -14,12 +14,12 @@ import java.util.regex.Pattern;
 /**
  * One point of a sweep grid: which compression config applies to which layer. As in coremltools'
  * OptimizationConfig, a layer-name rule beats an op-type rule, which beats the global config; a rule whose config is
- * null leaves the matching layers uncompressed.
+ * null leaves the matching layers uncompressed (a null value in {@code opTypes} too).
  */
 public record SweepConfig(
     String configId,
     CompressionConfig global,
-    Map<String, Optional<CompressionConfig>> opTypes,
+    Map<String, CompressionConfig> opTypes,
     List<LayerRule> layerRules)
     implements Serializable {
 
@@ -48,9 +48,8 @@ public record SweepConfig(
         return Optional.ofNullable(rule.config());
       }
     }
-    Optional<CompressionConfig> byOp = opTypes.get(layer.opType());
-    if (byOp != null) {
-      return byOp;
+    if (opTypes.containsKey(layer.opType())) {
+      return Optional.ofNullable(opTypes.get(layer.opType()));
     }
     return Optional.ofNullable(global);
   }
@@ -61,7 +60,7 @@ public record SweepConfig(
     if (global != null) {
       all.add(global);
     }
-    opTypes.values().forEach(c -> c.ifPresent(all::add));
+    opTypes.values().stream().filter(java.util.Objects::nonNull).forEach(all::add);
     layerRules.forEach(r -> {
       if (r.config() != null) {
         all.add(r.config());

@@ -160,11 +160,11 @@ public record SweepSpec(
     Map<String, YamlNode> methodFields = new LinkedHashMap<>(fields);
     RULE_KEYS.forEach(methodFields::remove);
     CompressionConfig global = methodFields.isEmpty() ? null : compressionConfig(entry, methodFields);
-    Map<String, Optional<CompressionConfig>> opTypes = new LinkedHashMap<>();
+    Map<String, CompressionConfig> opTypes = new LinkedHashMap<>();
     if (fields.containsKey("op_types")) {
       for (Map.Entry<String, YamlNode> op : fields.get("op_types").map().entrySet()) {
         YamlNode value = op.getValue();
-        opTypes.put(op.getKey(), value.isNull() ? Optional.empty() : Optional.of(compressionConfig(value, value.map())));
+        opTypes.put(op.getKey(), value.isNull() ? null : compressionConfig(value, value.map()));
       }
     }
     List<SweepConfig.LayerRule> rules = new ArrayList<>();
