@@ -95,6 +95,7 @@ public final class CompressionBenchmark {
       CompressedWeights result = Compressors.compress(config, weights);
       double[] seconds = new double[runs];
       for (int run = 0; run < runs; run++) {
+        result = null; // let the previous result go before timing the next
         long start = System.nanoTime();
         result = Compressors.compress(config, weights);
         seconds[run] = (System.nanoTime() - start) / 1e9;

@@ -13,7 +13,7 @@ import java.util.stream.IntStream;
  * monotone split points: O(k · n log n).
  *
  * <p>When there are more distinct points than {@link #dpPointLimit(int)}, adjacent points are merged into bins of
- * equal leading key bits (fixed relative precision) and the DP runs exactly on the bins. A second, exact DP then
+ * bounded weight and value span, and the DP runs exactly on the bins. A second, exact DP then
  * places each boundary among the unmerged points within a window of bins around its coarse position, widening any
  * window whose best boundary lands on its edge. Tests check the result against the DP over all points. The
  * per-tensor path on very large tensors starts from a 2^20-bin histogram of the float bits (relative bin width
@@ -46,7 +46,7 @@ final class OptimalKMeans1D {
     if (points.size() <= limit) {
       starts = optimalStarts(points, k);
     } else {
-      int[] fineStartOfCoarse = new int[limit + 1];
+      int[] fineStartOfCoarse = new int[2 * limit + 2];
       Points coarse = coarsen(points, limit, fineStartOfCoarse);
       fineStartOfCoarse[coarse.size()] = points.size();
       starts = refine(points, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
@@ -154,40 +154,43 @@ final class OptimalKMeans1D {
   }
 
   /**
-   * Merges adjacent points sharing their leading key bits, dropping the fewest bits that leave at most
-   * {@code limit} points; {@code fineStart[c]} receives the index of coarse point c's first fine point.
+   * Merges runs of adjacent points into bins, closing a bin once it holds 1/limit of the total weight or spans
+   * 1/limit of the value range (so sparse tails stay resolved): at most about 2 * limit bins.
+   * {@code fineStart[c]} receives the index of bin c's first point; it needs room for 2 * limit + 2 entries.
    */
   static Points coarsen(Points fine, int limit, int[] fineStart) {
-    int[] keys = fine.keys();
-    int[] pairsSplitAbove = new int[34];
-    for (int i = 1; i < fine.size(); i++) {
-      int highestDifferingBit = 32 - Integer.numberOfLeadingZeros(keys[i] ^ keys[i - 1]);
-      pairsSplitAbove[highestDifferingBit]++;
+    double totalWeight = 0;
+    for (int i = 0; i < fine.size(); i++) {
+      totalWeight += fine.weight()[i];
     }
-    int shift = 0;
-    int count = fine.size();
-    while (count > limit) {
-      shift++;
-      count -= pairsSplitAbove[shift];
+    double weightPerBin = totalWeight / limit;
+    double spanPerBin = (fine.value()[fine.size() - 1] - fine.value()[0]) / limit;
+    int count = 0;
+    double binWeight = 0;
+    double binStart = 0;
+    for (int i = 0; i < fine.size(); i++) {
+      double value = fine.value()[i];
+      if (i == 0 || binWeight >= weightPerBin && weightPerBin > 0 || value - binStart > spanPerBin) {
+        fineStart[count++] = i;
+        binWeight = 0;
+        binStart = value;
+      }
+      binWeight += fine.weight()[i];
     }
-    int[] coarseKeys = new int[count];
+    int[] keys = new int[count];
     double[] weight = new double[count];
     double[] sum = new double[count];
     double[] value = new double[count];
-    int c = -1;
-    for (int i = 0; i < fine.size(); i++) {
-      if (i == 0 || (keys[i] >> shift) != (keys[i - 1] >> shift)) {
-        c++;
-        coarseKeys[c] = keys[i] >> shift;
-        fineStart[c] = i;
+    for (int c = 0; c < count; c++) {
+      int to = c + 1 < count ? fineStart[c + 1] : fine.size();
+      keys[c] = fine.keys()[fineStart[c]];
+      for (int i = fineStart[c]; i < to; i++) {
+        weight[c] += fine.weight()[i];
+        sum[c] += fine.sum()[i];
       }
-      weight[c] += fine.weight()[i];
-      sum[c] += fine.sum()[i];
+      value[c] = weight[c] > 0 ? sum[c] / weight[c] : fine.value()[fineStart[c]];
     }
-    for (int q = 0; q < count; q++) {
-      value[q] = weight[q] > 0 ? sum[q] / weight[q] : fine.value()[fineStart[q]];
-    }
-    return new Points(count, coarseKeys, weight, sum, value);
+    return new Points(count, keys, weight, sum, value);
   }
 
   /** The start index of each of the k runs of the optimal split (k < points.size()). */
@@ -221,30 +224,37 @@ final class OptimalKMeans1D {
   }
 
   /**
-   * The best split whose boundary j lies within {@code radius} coarse bins of coarse boundary j, by an exact DP over
-   * the candidate positions of consecutive boundaries; windows whose optimum touches their edge are widened.
+   * The best split whose boundary j lies within a window of coarse bins around coarse boundary j, by an exact DP
+   * over the candidate positions of consecutive boundaries; each window whose optimum touches its edge is widened
+   * (doubled) and the DP repeated, so every boundary ends strictly inside its window.
    */
   static int[] refine(Points fine, int[] coarseStarts, int[] fineStartOfCoarse, int coarseSize) {
     Prefix prefix = new Prefix(fine);
     int k = coarseStarts.length;
-    for (int radius = 2; ; radius *= 2) {
+    int[] radius = new int[k];
+    java.util.Arrays.fill(radius, 8);
+    while (true) {
       int[][] candidates = new int[k][];
       candidates[0] = new int[] {0};
       for (int j = 1; j < k; j++) {
-        int low = fineStartOfCoarse[Math.max(0, coarseStarts[j] - radius)];
-        int high = fineStartOfCoarse[Math.min(coarseSize, coarseStarts[j] + radius)];
+        int low = fineStartOfCoarse[Math.max(0, coarseStarts[j] - radius[j])];
+        int high = fineStartOfCoarse[Math.min(coarseSize, coarseStarts[j] + radius[j])];
         low = Math.max(low, j);
         high = Math.min(high, fine.size() - (k - j));
         candidates[j] = IntStream.rangeClosed(low, high).toArray();
       }
       int[] starts = windowedSplit(prefix, candidates, fine.size());
-      boolean onEdge = false;
+      boolean widened = false;
       for (int j = 1; j < k; j++) {
         int[] window = candidates[j];
-        onEdge |= starts[j] == window[0] && coarseStarts[j] - radius > 0;
-        onEdge |= starts[j] == window[window.length - 1] && coarseStarts[j] + radius < coarseSize;
+        boolean onEdge = starts[j] == window[0] && coarseStarts[j] - radius[j] > 0
+            || starts[j] == window[window.length - 1] && coarseStarts[j] + radius[j] < coarseSize;
+        if (onEdge) {
+          radius[j] *= 2;
+          widened = true;
+        }
       }
-      if (!onEdge || radius >= coarseSize) {
+      if (!widened) {
         return starts;
       }
     }
