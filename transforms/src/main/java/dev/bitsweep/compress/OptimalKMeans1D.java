@@ -42,6 +42,7 @@ final class OptimalKMeans1D {
       return points.value().clone();
     }
     int[] starts;
+    Prefix prefix = new Prefix(points);
     int limit = dpPointLimit(k);
     if (points.size() <= limit) {
       starts = optimalStarts(points, k);
@@ -49,13 +50,13 @@ final class OptimalKMeans1D {
       int[] fineStartOfCoarse = new int[2 * limit + 2];
       Points coarse = coarsen(points, limit, fineStartOfCoarse);
       fineStartOfCoarse[coarse.size()] = points.size();
-      starts = refine(points, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
+      starts = refine(points, prefix, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
     }
-    return means(points, starts);
+    return means(points, prefix, starts);
   }
 
   static int dpPointLimit(int k) {
-    return Math.min(8192, Math.max(1024, 32 * k));
+    return Math.min(8192, Math.max(512, 32 * k));
   }
 
   /** The distinct values of {@code values[0..n)} with their counts (or summed importance). */
@@ -224,21 +225,23 @@ final class OptimalKMeans1D {
   }
 
   /**
-   * The best split whose boundary j lies within a window of coarse bins around coarse boundary j, by an exact DP
-   * over the candidate positions of consecutive boundaries; each window whose optimum touches its edge is widened
-   * (doubled) and the DP repeated, so every boundary ends strictly inside its window.
+   * Moves the boundaries of the coarse optimum to the exact optimum among the fine points: an exact DP over the
+   * candidate positions of consecutive boundaries, each boundary restricted to a window of coarse bins around its
+   * current position. A window whose optimum touches its edge is doubled; windows are re-centred on the new
+   * boundaries; this repeats until the split no longer changes and every boundary lies strictly inside its window.
    */
-  static int[] refine(Points fine, int[] coarseStarts, int[] fineStartOfCoarse, int coarseSize) {
-    Prefix prefix = new Prefix(fine);
+  static int[] refine(Points fine, Prefix prefix, int[] coarseStarts, int[] fineStartOfCoarse, int coarseSize) {
     int k = coarseStarts.length;
     int[] radius = new int[k];
-    java.util.Arrays.fill(radius, 8);
+    Arrays.fill(radius, 2);
+    int[] centre = coarseStarts.clone();
+    int[] previous = null;
     while (true) {
       int[][] candidates = new int[k][];
       candidates[0] = new int[] {0};
       for (int j = 1; j < k; j++) {
-        int low = fineStartOfCoarse[Math.max(0, coarseStarts[j] - radius[j])];
-        int high = fineStartOfCoarse[Math.min(coarseSize, coarseStarts[j] + radius[j])];
+        int low = fineStartOfCoarse[Math.max(0, centre[j] - radius[j])];
+        int high = fineStartOfCoarse[Math.min(coarseSize, centre[j] + radius[j] + 1)];
         low = Math.max(low, j);
         high = Math.min(high, fine.size() - (k - j));
         candidates[j] = IntStream.rangeClosed(low, high).toArray();
@@ -247,17 +250,34 @@ final class OptimalKMeans1D {
       boolean widened = false;
       for (int j = 1; j < k; j++) {
         int[] window = candidates[j];
-        boolean onEdge = starts[j] == window[0] && coarseStarts[j] - radius[j] > 0
-            || starts[j] == window[window.length - 1] && coarseStarts[j] + radius[j] < coarseSize;
+        boolean onEdge = starts[j] == window[0] && window[0] > j
+            || starts[j] == window[window.length - 1] && window[window.length - 1] < fine.size() - (k - j);
         if (onEdge) {
           radius[j] *= 2;
           widened = true;
         }
+        centre[j] = coarseBinOf(fineStartOfCoarse, coarseSize, starts[j]);
       }
-      if (!widened) {
+      if (!widened && Arrays.equals(starts, previous)) {
         return starts;
       }
+      previous = starts;
     }
+  }
+
+  /** The coarse bin holding fine point {@code index}. */
+  private static int coarseBinOf(int[] fineStartOfCoarse, int coarseSize, int index) {
+    int low = 0;
+    int high = coarseSize - 1;
+    while (low < high) {
+      int mid = (low + high + 1) >>> 1;
+      if (fineStartOfCoarse[mid] <= index) {
+        low = mid;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return low;
   }
 
   /** Optimal boundaries with boundary j drawn from {@code candidates[j]} (ascending); boundary 0 is 0. */
@@ -317,7 +337,7 @@ final class OptimalKMeans1D {
     return means(points, new Prefix(points), starts);
   }
 
-  private static double[] means(Points points, Prefix prefix, int[] starts) {
+  static double[] means(Points points, Prefix prefix, int[] starts) {
     double[] centroid = new double[starts.length];
     for (int j = 0; j < starts.length; j++) {
       int from = starts[j];
@@ -344,7 +364,7 @@ final class OptimalKMeans1D {
     return cost;
   }
 
-  private static final class Prefix {
+  static final class Prefix {
     final double[] weight;
     final double[] sum;
 
