@@ -27,8 +27,8 @@ final class OptimalKMeans1D {
 
   private OptimalKMeans1D() {}
 
-  /** Sorted points: a key increasing with the value, total weight, weighted sum and a representative value. */
-  record Points(int size, int[] keys, double[] weight, double[] sum, double[] value) {}
+  /** Sorted points: total weight, weighted sum and a representative value (the mean when the weight is > 0). */
+  record Points(int size, double[] weight, double[] sum, double[] value) {}
 
   /** Up to k centroids in ascending order: the optimal k-means table of {@code values[0..n)}. */
   static double[] centroids(float[] values, int n, float[] importance, int k) {
@@ -48,8 +48,7 @@ final class OptimalKMeans1D {
       starts = optimalStarts(points, k);
     } else {
       int[] fineStartOfCoarse = new int[2 * limit + 2];
-      Points coarse = coarsen(points, limit, fineStartOfCoarse);
-      fineStartOfCoarse[coarse.size()] = points.size();
+      Points coarse = coarsen(points, prefix, limit, fineStartOfCoarse);
       starts = refine(points, prefix, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
     }
     return means(points, prefix, starts);
@@ -73,7 +72,6 @@ final class OptimalKMeans1D {
         distinct++;
       }
     }
-    int[] pointKeys = new int[distinct];
     double[] weight = new double[distinct];
     double[] sum = new double[distinct];
     double[] value = new double[distinct];
@@ -81,7 +79,6 @@ final class OptimalKMeans1D {
     for (int i = 0; i < n; i++) {
       if (i == 0 || keys[i] != keys[i - 1]) {
         p++;
-        pointKeys[p] = keys[i];
         value[p] = FloatKeys.value(keys[i]);
       }
       weight[p] += weights == null ? 1 : weights[i];
@@ -89,7 +86,7 @@ final class OptimalKMeans1D {
     for (int q = 0; q < distinct; q++) {
       sum[q] = weight[q] * value[q];
     }
-    return new Points(distinct, pointKeys, weight, sum, value);
+    return new Points(distinct, weight, sum, value);
   }
 
   /**
@@ -132,7 +129,6 @@ final class OptimalKMeans1D {
         size++;
       }
     }
-    int[] keys = new int[size];
     double[] weight = new double[size];
     double[] sum = new double[size];
     double[] value = new double[size];
@@ -145,53 +141,41 @@ final class OptimalKMeans1D {
       int bits = Float.floatToRawIntBits(FloatKeys.value(binKey << HISTOGRAM_SHIFT));
       int exponent = (bits >>> 23) & 0xff;
       double magnitude = Math.scalb((double) significand[b], Math.max(exponent, 1) - 150);
-      keys[p] = binKey;
       weight[p] = count[b];
       sum[p] = bits < 0 ? -magnitude : magnitude;
       value[p] = sum[p] / weight[p];
       p++;
     }
-    return new Points(size, keys, weight, sum, value);
+    return new Points(size, weight, sum, value);
   }
 
   /**
    * Merges runs of adjacent points into bins, closing a bin once it holds 1/limit of the total weight or spans
    * 1/limit of the value range (so sparse tails stay resolved): at most about 2 * limit bins.
-   * {@code fineStart[c]} receives the index of bin c's first point; it needs room for 2 * limit + 2 entries.
+   * {@code fineStart[c]} receives the index of bin c's first point (and {@code fineStart[bins]} the point count);
+   * it needs room for 2 * limit + 2 entries.
    */
-  static Points coarsen(Points fine, int limit, int[] fineStart) {
-    double totalWeight = 0;
-    for (int i = 0; i < fine.size(); i++) {
-      totalWeight += fine.weight()[i];
-    }
-    double weightPerBin = totalWeight / limit;
-    double spanPerBin = (fine.value()[fine.size() - 1] - fine.value()[0]) / limit;
+  static Points coarsen(Points fine, Prefix prefix, int limit, int[] fineStart) {
+    int n = fine.size();
+    double weightPerBin = prefix.weight[n] / limit;
+    double spanPerBin = (fine.value()[n - 1] - fine.value()[0]) / limit;
     int count = 0;
-    double binWeight = 0;
-    double binStart = 0;
-    for (int i = 0; i < fine.size(); i++) {
-      double value = fine.value()[i];
-      if (i == 0 || binWeight >= weightPerBin && weightPerBin > 0 || value - binStart > spanPerBin) {
+    for (int i = 0; i < n; i++) {
+      if (i == 0 || weightPerBin > 0 && prefix.weight[i] - prefix.weight[fineStart[count - 1]] >= weightPerBin
+          || fine.value()[i] - fine.value()[fineStart[count - 1]] > spanPerBin) {
         fineStart[count++] = i;
-        binWeight = 0;
-        binStart = value;
       }
-      binWeight += fine.weight()[i];
     }
-    int[] keys = new int[count];
+    fineStart[count] = n;
     double[] weight = new double[count];
     double[] sum = new double[count];
     double[] value = new double[count];
     for (int c = 0; c < count; c++) {
-      int to = c + 1 < count ? fineStart[c + 1] : fine.size();
-      keys[c] = fine.keys()[fineStart[c]];
-      for (int i = fineStart[c]; i < to; i++) {
-        weight[c] += fine.weight()[i];
-        sum[c] += fine.sum()[i];
-      }
+      weight[c] = prefix.weight[fineStart[c + 1]] - prefix.weight[fineStart[c]];
+      sum[c] = prefix.sum[fineStart[c + 1]] - prefix.sum[fineStart[c]];
       value[c] = weight[c] > 0 ? sum[c] / weight[c] : fine.value()[fineStart[c]];
     }
-    return new Points(count, keys, weight, sum, value);
+    return new Points(count, weight, sum, value);
   }
 
   /** The start index of each of the k runs of the optimal split (k < points.size()). */

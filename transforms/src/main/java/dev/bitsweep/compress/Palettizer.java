@@ -127,7 +127,7 @@ public final class Palettizer {
       if (dim == 1) {
         assignScalar(stored, from, to, parallelInside);
       } else {
-        assignVectors(group, stored, from, to);
+        assignVectors(stored, from, to, parallelInside);
       }
     }
 
@@ -287,19 +287,24 @@ public final class Palettizer {
       });
     }
 
-    private void assignVectors(int group, float[] table, int from, int to) {
-      float[] vector = new float[dim];
-      float[] weight = importance == null && kept == null ? null : new float[dim];
-      for (int v = from / dim; v < to / dim; v++) {
-        for (int d = 0; d < dim; d++) {
-          int i = v * dim + d;
-          vector[d] = normalised(i);
-          if (weight != null) {
-            weight[d] = isKept(i) ? (importance == null ? 1f : importance[i]) : 0f;
+    /** Nearest stored vector (weighted distance when importance or a mask is present), row by row. */
+    private void assignVectors(float[] table, int from, int to, boolean parallelInside) {
+      int firstRow = from / cols;
+      IntStream rowStream = IntStream.range(firstRow, to / cols);
+      (parallelInside ? rowStream.parallel() : rowStream).forEach(r -> {
+        float[] vector = new float[dim];
+        float[] weight = importance == null && kept == null ? null : new float[dim];
+        for (int v = r * cols / dim; v < (r + 1) * cols / dim; v++) {
+          for (int d = 0; d < dim; d++) {
+            int i = v * dim + d;
+            vector[d] = normalised(i);
+            if (weight != null) {
+              weight[d] = isKept(i) ? (importance == null ? 1f : importance[i]) : 0f;
+            }
           }
+          indices[v] = (byte) VectorKMeans.nearest(vector, weight, 0, dim, table, tableSize);
         }
-        indices[v] = (byte) VectorKMeans.nearest(vector, weight, 0, dim, table, tableSize);
-      }
+      });
     }
 
     private static float[] toFloats(double[] values) {
