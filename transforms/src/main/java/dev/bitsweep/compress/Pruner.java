@@ -46,11 +46,12 @@ public final class Pruner {
       pruned = smallestMagnitudes(weights.values(), count);
     }
     byte[] mask = keptMask(pruned);
+    pruned = null; // the flags may go before the survivors are allocated: a layer's worth of heap
     float[] values = weights.values();
     float[] survivors = new float[values.length];
     IntStream.range(0, chunks(values.length)).parallel().forEach(c -> {
       for (int i = c * CHUNK; i < Math.min(values.length, (c + 1) * CHUNK); i++) {
-        survivors[i] = pruned[i] ? 0f : values[i];
+        survivors[i] = (mask[i >>> 3] >>> (i & 7) & 1) != 0 ? values[i] : 0f;
       }
     });
     WeightMatrix prunedWeights = new WeightMatrix(survivors, weights.rows(), weights.cols());

@@ -65,6 +65,34 @@ class OptimizationConfigTest {
   }
 
   @Test
+  void roundTripsThroughItsFields() {
+    OptimizationConfig config = OptimizationConfig.builder().global(GLOBAL).opType("Conv", CONV).opType("Gather", null)
+        .layerPattern("encoder\\..*", ENCODER).layerName("encoder.fc1", FC1).weightThreshold(100).build();
+    assertEquals(config, OptimizationConfig.fromFields(config.fields()));
+    assertEquals(example(), OptimizationConfig.fromFields(example().fields()));
+  }
+
+  @Test
+  void fromFieldsNamesTheFaultyField() {
+    assertEquals("weight_treshold", assertThrows(ConfigException.class,
+        () -> OptimizationConfig.fromFields(java.util.Map.of("weight_treshold", 5))).field());
+    assertEquals("global.nbits", assertThrows(ConfigException.class, () -> OptimizationConfig.fromFields(
+        java.util.Map.of("global", java.util.Map.of("method", "palettize", "nbits", 7)))).field());
+    assertEquals("op_type_configs.Conv", assertThrows(ConfigException.class, () -> OptimizationConfig.fromFields(
+        java.util.Map.of("op_type_configs", java.util.Map.of("Conv", "int8")))).field());
+    assertEquals("layer_configs[0]", assertThrows(ConfigException.class, () -> OptimizationConfig.fromFields(
+        java.util.Map.of("layer_configs", java.util.List.of(java.util.Map.of("config", java.util.Map.of()))))).field());
+    assertEquals("layer_configs[0].config.method", assertThrows(ConfigException.class,
+        () -> OptimizationConfig.fromFields(java.util.Map.of("layer_configs", java.util.List.of(
+            java.util.Map.of("name", "fc", "config", java.util.Map.of("nbits", 4)))))).field());
+    assertEquals("layer_configs[0].confg", assertThrows(ConfigException.class,
+        () -> OptimizationConfig.fromFields(java.util.Map.of("layer_configs", java.util.List.of(
+            java.util.Map.of("name", "fc", "confg", java.util.Map.of()))))).field());
+    assertEquals("weight_threshold", assertThrows(ConfigException.class,
+        () -> OptimizationConfig.fromFields(java.util.Map.of("weight_threshold", "many"))).field());
+  }
+
+  @Test
   void badRulesAreRejected() {
     assertEquals("layer_patterns", assertThrows(ConfigException.class,
         () -> OptimizationConfig.builder().layerPattern("encoder.(", GLOBAL)).field());
