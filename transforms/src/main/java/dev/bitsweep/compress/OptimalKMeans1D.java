@@ -27,8 +27,22 @@ final class OptimalKMeans1D {
 
   private OptimalKMeans1D() {}
 
-  /** Sorted points: total weight, weighted sum and a representative value (the mean when the weight is > 0). */
-  record Points(int size, double[] weight, double[] sum, double[] value) {}
+  /**
+   * Sorted points: a representative value each (the mean when its weight is > 0) and prefix sums of the weights and
+   * weighted sums, so any run's weight W and sum S cost two subtractions.
+   */
+  record Points(int size, double[] value, double[] prefixWeight, double[] prefixSum) {
+    double weight(int i) {
+      return prefixWeight[i + 1] - prefixWeight[i];
+    }
+
+    /** S²/W of the run of points [from, to): the part of its squared error that depends on the split. */
+    double gain(int from, int to) {
+      double w = prefixWeight[to] - prefixWeight[from];
+      double s = prefixSum[to] - prefixSum[from];
+      return w > 0 ? s * s / w : 0;
+    }
+  }
 
   /** Up to k centroids in ascending order: the optimal k-means table of {@code values[0..n)}. */
   static double[] centroids(float[] values, int n, float[] importance, int k) {
@@ -42,16 +56,15 @@ final class OptimalKMeans1D {
       return points.value().clone();
     }
     int[] starts;
-    Prefix prefix = new Prefix(points);
     int limit = dpPointLimit(k);
     if (points.size() <= limit) {
       starts = optimalStarts(points, k);
     } else {
       int[] fineStartOfCoarse = new int[2 * limit + 2];
-      Points coarse = coarsen(points, prefix, limit, fineStartOfCoarse);
-      starts = refine(points, prefix, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
+      Points coarse = coarsen(points, limit, fineStartOfCoarse);
+      starts = refine(points, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
     }
-    return means(points, prefix, starts);
+    return means(points, starts);
   }
 
   static int dpPointLimit(int k) {
@@ -72,21 +85,26 @@ final class OptimalKMeans1D {
         distinct++;
       }
     }
-    double[] weight = new double[distinct];
-    double[] sum = new double[distinct];
     double[] value = new double[distinct];
+    double[] prefixWeight = new double[distinct + 1];
+    double[] prefixSum = new double[distinct + 1];
     int p = -1;
+    double runWeight = 0;
     for (int i = 0; i < n; i++) {
       if (i == 0 || keys[i] != keys[i - 1]) {
+        if (p >= 0) {
+          prefixWeight[p + 1] = prefixWeight[p] + runWeight;
+          prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
+        }
         p++;
         value[p] = FloatKeys.value(keys[i]);
+        runWeight = 0;
       }
-      weight[p] += weights == null ? 1 : weights[i];
+      runWeight += weights == null ? 1 : weights[i];
     }
-    for (int q = 0; q < distinct; q++) {
-      sum[q] = weight[q] * value[q];
-    }
-    return new Points(distinct, weight, sum, value);
+    prefixWeight[p + 1] = prefixWeight[p] + runWeight;
+    prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
+    return new Points(distinct, value, prefixWeight, prefixSum);
   }
 
   /**
@@ -129,9 +147,9 @@ final class OptimalKMeans1D {
         size++;
       }
     }
-    double[] weight = new double[size];
-    double[] sum = new double[size];
     double[] value = new double[size];
+    double[] prefixWeight = new double[size + 1];
+    double[] prefixSum = new double[size + 1];
     int p = 0;
     for (int b = 0; b < HISTOGRAM_BINS; b++) {
       if (count[b] == 0) {
@@ -141,12 +159,13 @@ final class OptimalKMeans1D {
       int bits = Float.floatToRawIntBits(FloatKeys.value(binKey << HISTOGRAM_SHIFT));
       int exponent = (bits >>> 23) & 0xff;
       double magnitude = Math.scalb((double) significand[b], Math.max(exponent, 1) - 150);
-      weight[p] = count[b];
-      sum[p] = bits < 0 ? -magnitude : magnitude;
-      value[p] = sum[p] / weight[p];
+      double sum = bits < 0 ? -magnitude : magnitude;
+      value[p] = sum / count[b];
+      prefixWeight[p + 1] = prefixWeight[p] + count[b];
+      prefixSum[p + 1] = prefixSum[p] + sum;
       p++;
     }
-    return new Points(size, weight, sum, value);
+    return new Points(size, value, prefixWeight, prefixSum);
   }
 
   /**
@@ -155,42 +174,45 @@ final class OptimalKMeans1D {
    * {@code fineStart[c]} receives the index of bin c's first point (and {@code fineStart[bins]} the point count);
    * it needs room for 2 * limit + 2 entries.
    */
-  static Points coarsen(Points fine, Prefix prefix, int limit, int[] fineStart) {
+  static Points coarsen(Points fine, int limit, int[] fineStart) {
     int n = fine.size();
-    double weightPerBin = prefix.weight[n] / limit;
+    double[] fineWeight = fine.prefixWeight();
+    double weightPerBin = fineWeight[n] / limit;
     double spanPerBin = (fine.value()[n - 1] - fine.value()[0]) / limit;
     int count = 0;
     for (int i = 0; i < n; i++) {
-      if (i == 0 || weightPerBin > 0 && prefix.weight[i] - prefix.weight[fineStart[count - 1]] >= weightPerBin
+      if (i == 0 || weightPerBin > 0 && fineWeight[i] - fineWeight[fineStart[count - 1]] >= weightPerBin
           || fine.value()[i] - fine.value()[fineStart[count - 1]] > spanPerBin) {
         fineStart[count++] = i;
       }
     }
     fineStart[count] = n;
-    double[] weight = new double[count];
-    double[] sum = new double[count];
     double[] value = new double[count];
-    for (int c = 0; c < count; c++) {
-      weight[c] = prefix.weight[fineStart[c + 1]] - prefix.weight[fineStart[c]];
-      sum[c] = prefix.sum[fineStart[c + 1]] - prefix.sum[fineStart[c]];
-      value[c] = weight[c] > 0 ? sum[c] / weight[c] : fine.value()[fineStart[c]];
+    double[] prefixWeight = new double[count + 1];
+    double[] prefixSum = new double[count + 1];
+    for (int c = 0; c <= count; c++) {
+      prefixWeight[c] = fineWeight[fineStart[c]];
+      prefixSum[c] = fine.prefixSum()[fineStart[c]];
     }
-    return new Points(count, weight, sum, value);
+    for (int c = 0; c < count; c++) {
+      double weight = prefixWeight[c + 1] - prefixWeight[c];
+      value[c] = weight > 0 ? (prefixSum[c + 1] - prefixSum[c]) / weight : fine.value()[fineStart[c]];
+    }
+    return new Points(count, value, prefixWeight, prefixSum);
   }
 
   /** The start index of each of the k runs of the optimal split (k < points.size()). */
   static int[] optimalStarts(Points points, int k) {
     int n = points.size();
-    Prefix prefix = new Prefix(points);
     double[] previous = new double[n + 1];
     for (int i = 1; i <= n; i++) {
-      previous[i] = prefix.gain(0, i);
+      previous[i] = points.gain(0, i);
     }
     int[][] splitOf = new int[k][];
     for (int clusters = 2; clusters <= k; clusters++) {
       double[] current = new double[n + 1];
       int[] split = new int[n + 1];
-      Layer layer = new Layer(prefix, previous, current, split);
+      Layer layer = new Layer(points, previous, current, split);
       if (clusters == k) {
         layer.solve(n, n, clusters - 1, n - 1);
       } else {
@@ -214,7 +236,7 @@ final class OptimalKMeans1D {
    * current position. A window whose optimum touches its edge is doubled; windows are re-centred on the new
    * boundaries; this repeats until the split no longer changes and every boundary lies strictly inside its window.
    */
-  static int[] refine(Points fine, Prefix prefix, int[] coarseStarts, int[] fineStartOfCoarse, int coarseSize) {
+  static int[] refine(Points fine, int[] coarseStarts, int[] fineStartOfCoarse, int coarseSize) {
     int k = coarseStarts.length;
     int[] radius = new int[k];
     Arrays.fill(radius, 2);
@@ -230,7 +252,7 @@ final class OptimalKMeans1D {
         high = Math.min(high, fine.size() - (k - j));
         candidates[j] = IntStream.rangeClosed(low, high).toArray();
       }
-      int[] starts = windowedSplit(prefix, candidates, fine.size());
+      int[] starts = windowedSplit(fine, candidates);
       boolean widened = false;
       for (int j = 1; j < k; j++) {
         int[] window = candidates[j];
@@ -265,14 +287,15 @@ final class OptimalKMeans1D {
   }
 
   /** Optimal boundaries with boundary j drawn from {@code candidates[j]} (ascending); boundary 0 is 0. */
-  private static int[] windowedSplit(Prefix prefix, int[][] candidates, int n) {
+  private static int[] windowedSplit(Points points, int[][] candidates) {
+    int n = points.size();
     int k = candidates.length;
     double[] previous = {0};
     int[][] choice = new int[k][];
     for (int j = 1; j < k; j++) {
       double[] current = new double[candidates[j].length];
       choice[j] = new int[candidates[j].length];
-      new Window(prefix, candidates[j - 1], previous, candidates[j], current, choice[j])
+      new Window(points, candidates[j - 1], previous, candidates[j], current, choice[j])
           .solve(0, candidates[j].length - 1, 0, candidates[j - 1].length - 1);
       previous = current;
     }
@@ -280,7 +303,7 @@ final class OptimalKMeans1D {
     int best = 0;
     double bestValue = Double.NEGATIVE_INFINITY;
     for (int q = 0; q < last.length; q++) {
-      double value = previous[q] + prefix.gain(last[q], n);
+      double value = previous[q] + points.gain(last[q], n);
       if (value > bestValue) {
         bestValue = value;
         best = q;
@@ -295,7 +318,7 @@ final class OptimalKMeans1D {
   }
 
   /** One step of the windowed DP: best[p] = max over earlier candidates q < p of previous[q] + gain(q, p). */
-  private record Window(Prefix prefix, int[] from, double[] previous, int[] to, double[] best, int[] choice) {
+  private record Window(Points points, int[] from, double[] previous, int[] to, double[] best, int[] choice) {
     void solve(int low, int high, int optionLow, int optionHigh) {
       if (low > high) {
         return;
@@ -304,7 +327,7 @@ final class OptimalKMeans1D {
       double bestValue = Double.NEGATIVE_INFINITY;
       int bestOption = optionLow;
       for (int q = optionLow; q <= optionHigh && from[q] < to[mid]; q++) {
-        double value = previous[q] + prefix.gain(from[q], to[mid]);
+        double value = previous[q] + points.gain(from[q], to[mid]);
         if (value > bestValue) {
           bestValue = value;
           bestOption = q;
@@ -318,16 +341,12 @@ final class OptimalKMeans1D {
   }
 
   static double[] means(Points points, int[] starts) {
-    return means(points, new Prefix(points), starts);
-  }
-
-  static double[] means(Points points, Prefix prefix, int[] starts) {
     double[] centroid = new double[starts.length];
     for (int j = 0; j < starts.length; j++) {
       int from = starts[j];
       int to = j + 1 < starts.length ? starts[j + 1] : points.size();
-      double weight = prefix.weight[to] - prefix.weight[from];
-      centroid[j] = weight > 0 ? (prefix.sum[to] - prefix.sum[from]) / weight
+      double weight = points.prefixWeight()[to] - points.prefixWeight()[from];
+      centroid[j] = weight > 0 ? (points.prefixSum()[to] - points.prefixSum()[from]) / weight
           : (points.value()[from] + points.value()[to - 1]) / 2;
     }
     return centroid;
@@ -343,34 +362,13 @@ final class OptimalKMeans1D {
         j++;
       }
       double d = points.value()[i] - centroid[j];
-      cost += points.weight()[i] * d * d;
+      cost += points.weight(i) * d * d;
     }
     return cost;
   }
 
-  static final class Prefix {
-    final double[] weight;
-    final double[] sum;
-
-    Prefix(Points points) {
-      weight = new double[points.size() + 1];
-      sum = new double[points.size() + 1];
-      for (int i = 0; i < points.size(); i++) {
-        weight[i + 1] = weight[i] + points.weight()[i];
-        sum[i + 1] = sum[i] + points.sum()[i];
-      }
-    }
-
-    /** S²/W of the run of points [from, to): the part of its squared error that depends on the split. */
-    double gain(int from, int to) {
-      double w = weight[to] - weight[from];
-      double s = sum[to] - sum[from];
-      return w > 0 ? s * s / w : 0;
-    }
-  }
-
   /** One DP layer: best[i] = max over t of previous[t] + gain(t, i), solved by divide and conquer. */
-  private record Layer(Prefix prefix, double[] previous, double[] best, int[] split) {
+  private record Layer(Points points, double[] previous, double[] best, int[] split) {
     void solve(int low, int high, int splitLow, int splitHigh) {
       if (low > high) {
         return;
@@ -380,7 +378,7 @@ final class OptimalKMeans1D {
       int bestSplit = splitLow;
       int last = Math.min(mid - 1, splitHigh);
       for (int t = splitLow; t <= last; t++) {
-        double value = previous[t] + prefix.gain(t, mid);
+        double value = previous[t] + points.gain(t, mid);
         if (value > bestValue) {
           bestValue = value;
           bestSplit = t;

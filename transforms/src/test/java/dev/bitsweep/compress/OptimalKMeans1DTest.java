@@ -73,7 +73,11 @@ class OptimalKMeans1DTest {
       }
       OptimalKMeans1D.Points points = OptimalKMeans1D.sortedPoints(values, importance, n);
       for (int k = 1; k <= Math.min(5, points.size()); k++) {
-        double expected = bruteForce(points.value(), points.weight(), k);
+        double[] weights = new double[points.size()];
+        for (int i = 0; i < weights.length; i++) {
+          weights[i] = points.weight(i);
+        }
+        double expected = bruteForce(points.value(), weights, k);
         double[] centroids = OptimalKMeans1D.centroids(values, n, importance, k);
         assertTrue(centroids.length <= k);
         assertEquals(expected, assignedCost(values, importance, centroids), 1e-9 * (1 + expected),
