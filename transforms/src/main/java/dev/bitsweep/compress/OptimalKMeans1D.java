@@ -12,12 +12,15 @@ import java.util.stream.IntStream;
  * The cost matrix satisfies the quadrangle inequality, so each DP layer is solved by divide and conquer over
  * monotone split points: O(k · n log n).
  *
- * <p>When there are more distinct points than {@link #dpPointLimit(int)}, adjacent points are merged into bins of
- * bounded weight and value span, and the DP runs exactly on the bins. A second, exact DP then
- * places each boundary among the unmerged points within a window of bins around its coarse position, widening any
- * window whose best boundary lands on its edge. Tests check the result against the DP over all points. The
- * per-tensor path on very large tensors starts from a 2^20-bin histogram of the float bits (relative bin width
- * 2^-11, exact sums per bin) instead of sorted values; its loss is tested to stay below 0.01 dB.
+ * <p>Up to {@link #dpPointLimit(int)} distinct points the DP runs on all of them: the global optimum. Above that,
+ * adjacent points are merged into bins of bounded weight and value span and the DP runs exactly on the bins; a
+ * second exact DP then places each boundary among the unmerged points within a window of bins around its current
+ * position, doubling any window whose best boundary lands on its edge and re-centring the windows until the split
+ * no longer changes. That is not a proof of global optimality, but it matched the DP over all points to rounding
+ * on every input tried for k <= 64 (tests check Gaussian and heavy-tailed data); for k = 256 on heavy-tailed data
+ * an excess of up to 2e-6 of the error (1e-5 dB) was seen. The per-tensor path on very large tensors starts from a
+ * 2^20-bin histogram of the float bits (relative bin width 2^-11, exact sums per bin) instead of sorted values;
+ * its loss against the exact optimum is tested to stay below 0.01 dB.
  */
 final class OptimalKMeans1D {
   /** Tensors larger than this (without importance) are histogrammed instead of sorted. */
