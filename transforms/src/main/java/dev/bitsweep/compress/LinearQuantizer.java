@@ -42,7 +42,8 @@ public final class LinearQuantizer {
     float[] scales = new float[scaleCount];
     int[] zeroPoints = new int[scaleCount];
     if (perTensor) {
-      Params params = parameters(min(values, 0, values.length), max(values, 0, values.length), symmetric, dtype);
+      float[] range = range(values, 0, values.length);
+      Params params = parameters(range[0], range[1], symmetric, dtype);
       scales[0] = params.scale();
       zeroPoints[0] = params.zeroPoint();
     }
@@ -54,7 +55,8 @@ public final class LinearQuantizer {
         int to = r * cols + Math.min(cols, (b + 1) * span);
         int s = perTensor ? 0 : r * blocksPerRow + b;
         if (!perTensor) {
-          Params params = parameters(min(values, from, to), max(values, from, to), symmetric, dtype);
+          float[] range = range(values, from, to);
+          Params params = parameters(range[0], range[1], symmetric, dtype);
           scales[s] = params.scale();
           zeroPoints[s] = params.zeroPoint();
         }
@@ -79,20 +81,16 @@ public final class LinearQuantizer {
         symmetric && allZeroPointsZero ? null : zeroPoints);
   }
 
-  private static float min(float[] values, int from, int to) {
+  /** {min, max} of values[from, to); finite weights, so plain comparisons suffice. */
+  private static float[] range(float[] values, int from, int to) {
     float min = Float.POSITIVE_INFINITY;
-    for (int i = from; i < to; i++) {
-      min = values[i] < min ? values[i] : min; // finite weights: no NaN handling needed
-    }
-    return min;
-  }
-
-  private static float max(float[] values, int from, int to) {
     float max = Float.NEGATIVE_INFINITY;
     for (int i = from; i < to; i++) {
-      max = values[i] > max ? values[i] : max;
+      float v = values[i];
+      min = v < min ? v : min;
+      max = v > max ? v : max;
     }
-    return max;
+    return new float[] {min, max};
   }
 
   static Params parameters(double min, double max, boolean symmetric, QuantDtype dtype) {
