@@ -55,8 +55,14 @@ public final class LinearQuantizer {
         int to = r * cols + Math.min(cols, (b + 1) * span);
         int s = perTensor ? 0 : r * blocksPerRow + b;
         if (!perTensor) {
-          float[] range = range(values, from, to);
-          Params params = parameters(range[0], range[1], symmetric, dtype);
+          float min = Float.POSITIVE_INFINITY;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int i = from; i < to; i++) {
+            float v = values[i];
+            min = v < min ? v : min; // finite weights: plain comparisons suffice
+            max = v > max ? v : max;
+          }
+          Params params = parameters(min, max, symmetric, dtype);
           scales[s] = params.scale();
           zeroPoints[s] = params.zeroPoint();
         }
