@@ -20,7 +20,10 @@ import java.util.SplittableRandom;
  * Times the post-training compressors on one N x N Gaussian fp32 weight (fixed seed): the median of
  * {@value #RUNS} runs after a warm-up, with the weight SNR and payload bits per weight of the result.
  *
- * <pre>java -cp ... dev.bitsweep.bench.CompressionBenchmark [--size N] [--json] [--runs R]</pre>
+ * <p>{@code --cpu} adds the median process CPU seconds per run (all threads), a figure that a shared, loaded
+ * machine disturbs less than wall time.
+ *
+ * <pre>java -cp ... dev.bitsweep.bench.CompressionBenchmark [--size N] [--json] [--runs R] [--cpu] [--only CONFIG]</pre>
  */
 public final class CompressionBenchmark {
   private static final int RUNS = 5;
@@ -68,6 +71,7 @@ public final class CompressionBenchmark {
     int size = 4096;
     int runs = RUNS;
     boolean json = false;
+    boolean cpu = false;
     List<String> only = new ArrayList<>();
     for (int a = 0; a < args.length; a++) {
       switch (args[a]) {
@@ -75,9 +79,10 @@ public final class CompressionBenchmark {
         case "--runs" -> runs = Integer.parseInt(requireValue(args, ++a, "--runs"));
         case "--only" -> only.add(requireValue(args, ++a, "--only"));
         case "--json" -> json = true;
+        case "--cpu" -> cpu = true;
         case "--help", "-h" -> {
           System.out.println("usage: CompressionBenchmark [--size N (default 4096)] [--json] [--runs R (default "
-              + RUNS + ", at least 3)] [--only CONFIG]...");
+              + RUNS + ", at least 3)] [--cpu] [--only CONFIG]...");
           return;
         }
         default -> throw new IllegalArgumentException("unknown option " + args[a] + "; try --help");
@@ -94,22 +99,35 @@ public final class CompressionBenchmark {
       CompressionConfig config = entry.getValue();
       CompressedWeights result = Compressors.compress(config, weights);
       double[] seconds = new double[runs];
+      double[] cpuSeconds = new double[runs];
       for (int run = 0; run < runs; run++) {
+        result = null; // let the previous result go before timing the next
+        long startCpu = processCpuNanos();
         long start = System.nanoTime();
         result = Compressors.compress(config, weights);
         seconds[run] = (System.nanoTime() - start) / 1e9;
+        cpuSeconds[run] = (processCpuNanos() - startCpu) / 1e9;
       }
       Arrays.sort(seconds);
+      Arrays.sort(cpuSeconds);
       double median = seconds[runs / 2];
+      String cpuJson = cpu ? String.format(Locale.ROOT, ",\"cpu_seconds\":%.4f", cpuSeconds[runs / 2]) : "";
+      String cpuText = cpu ? String.format(Locale.ROOT, " %8.4f cpu s", cpuSeconds[runs / 2]) : "";
       double snr = WeightError.snrDb(weights, result.decompress());
       double bits = WeightError.bitsPerWeight(result);
       if (json) {
-        System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"seconds\":%.4f,\"snr_db\":%.4f,\"bits_per_weight\":%.4f}%n",
-            entry.getKey(), median, snr, bits);
+        System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"seconds\":%.4f,\"snr_db\":%.4f,\"bits_per_weight\":%.4f%s}%n",
+            entry.getKey(), median, snr, bits, cpuJson);
       } else {
-        System.out.printf(Locale.ROOT, "%-20s %8.4f s %9.4f dB %7.4f bits/weight%n", entry.getKey(), median, snr, bits);
+        System.out.printf(Locale.ROOT, "%-20s %8.4f s %9.4f dB %7.4f bits/weight%s%n", entry.getKey(), median, snr, bits,
+            cpuText);
       }
     }
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0L;
   }
 
   private static String requireValue(String[] args, int index, String option) {

@@ -37,38 +37,39 @@ public final class LinearQuantizer {
     };
     int blocksPerRow = QuantizedWeights.blocksPerRow(cols, span);
     float[] values = weights.values();
-    float[] scales;
-    int[] zeroPoints;
-    Params[] params;
-    if (config.granularity() == LinearQuantizeConfig.Granularity.PER_TENSOR) {
-      double[] range = range(values, 0, values.length);
-      params = new Params[] {parameters(range[0], range[1], symmetric, dtype)};
-    } else {
-      params = new Params[rows * blocksPerRow];
-      IntStream.range(0, rows).parallel().forEach(r -> {
-        for (int b = 0; b < blocksPerRow; b++) {
-          int from = r * cols + b * span;
-          int to = r * cols + Math.min(cols, (b + 1) * span);
-          double[] range = range(values, from, to);
-          params[r * blocksPerRow + b] = parameters(range[0], range[1], symmetric, dtype);
-        }
-      });
-    }
-    scales = new float[params.length];
-    zeroPoints = new int[params.length];
-    for (int i = 0; i < params.length; i++) {
-      scales[i] = params[i].scale();
-      zeroPoints[i] = params[i].zeroPoint();
+    boolean perTensor = config.granularity() == LinearQuantizeConfig.Granularity.PER_TENSOR;
+    int scaleCount = perTensor ? 1 : rows * blocksPerRow;
+    float[] scales = new float[scaleCount];
+    int[] zeroPoints = new int[scaleCount];
+    if (perTensor) {
+      float[] range = range(values, 0, values.length);
+      Params params = parameters(range[0], range[1], symmetric, dtype);
+      scales[0] = params.scale();
+      zeroPoints[0] = params.zeroPoint();
     }
     byte[] codes = new byte[values.length];
-    boolean perTensor = params.length == 1;
+    // rows are independent: each block's parameters, then its codes, while the block is in cache
     IntStream.range(0, rows).parallel().forEach(r -> {
       for (int b = 0; b < blocksPerRow; b++) {
-        Params p = perTensor ? params[0] : params[r * blocksPerRow + b];
         int from = r * cols + b * span;
         int to = r * cols + Math.min(cols, (b + 1) * span);
+        int s = perTensor ? 0 : r * blocksPerRow + b;
+        if (!perTensor) {
+          float min = Float.POSITIVE_INFINITY;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int i = from; i < to; i++) {
+            float v = values[i];
+            min = v < min ? v : min; // finite weights: plain comparisons suffice
+            max = v > max ? v : max;
+          }
+          Params params = parameters(min, max, symmetric, dtype);
+          scales[s] = params.scale();
+          zeroPoints[s] = params.zeroPoint();
+        }
+        float scale = scales[s];
+        int zeroPoint = zeroPoints[s];
         for (int i = from; i < to; i++) {
-          codes[i] = (byte) code(values[i], p.scale(), p.zeroPoint(), dtype);
+          codes[i] = (byte) code(values[i], scale, zeroPoint, dtype);
         }
       }
     });
@@ -86,15 +87,16 @@ public final class LinearQuantizer {
         symmetric && allZeroPointsZero ? null : zeroPoints);
   }
 
-  /** {min, max} of values[from, to). */
-  private static double[] range(float[] values, int from, int to) {
+  /** {min, max} of values[from, to); finite weights, so plain comparisons suffice. */
+  private static float[] range(float[] values, int from, int to) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = from; i < to; i++) {
-      min = Math.min(min, values[i]);
-      max = Math.max(max, values[i]);
+      float v = values[i];
+      min = v < min ? v : min;
+      max = v > max ? v : max;
     }
-    return new double[] {min, max};
+    return new float[] {min, max};
   }
 
   static Params parameters(double min, double max, boolean symmetric, QuantDtype dtype) {
@@ -125,8 +127,8 @@ public final class LinearQuantizer {
   }
 
   static int code(float value, float scale, int zeroPoint, QuantDtype dtype) {
-    double q = Math.rint(value / scale) + zeroPoint;
-    return (int) Math.max(dtype.min(), Math.min(dtype.max(), q));
+    long q = (long) Math.rint(value / scale) + zeroPoint;
+    return (int) (q < dtype.min() ? dtype.min() : Math.min(q, dtype.max()));
   }
 
   static float decode(int code, float scale, int zeroPoint) {

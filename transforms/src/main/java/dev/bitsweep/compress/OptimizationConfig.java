@@ -87,6 +87,114 @@ public final class OptimizationConfig implements Serializable {
     return Optional.ofNullable(chosen);
   }
 
+  static final List<String> FIELD_NAMES = List.of("global", "op_type_configs", "layer_configs", "weight_threshold");
+
+  /**
+   * The YAML-like form: {@code global} (a config's fields, or null to skip), {@code op_type_configs} (op type to
+   * fields or null), {@code layer_configs} (an ordered list of {@code {name: ..., config: ...}} or
+   * {@code {pattern: ..., config: ...}}; later entries override earlier ones) and {@code weight_threshold}.
+   */
+  public Map<String, Object> fields() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("global", global == null ? null : global.fields());
+    Map<String, Object> opTypes = new LinkedHashMap<>();
+    opTypeConfigs.forEach((opType, config) -> opTypes.put(opType, config == null ? null : config.fields()));
+    fields.put("op_type_configs", opTypes);
+    List<Object> layers = new ArrayList<>();
+    for (LayerRule rule : layerRules) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      if (rule.name() != null) {
+        entry.put("name", rule.name());
+      } else {
+        entry.put("pattern", rule.pattern().pattern());
+      }
+      entry.put("config", rule.config() == null ? null : rule.config().fields());
+      layers.add(entry);
+    }
+    fields.put("layer_configs", layers);
+    fields.put("weight_threshold", weightThreshold);
+    return fields;
+  }
+
+  /** The inverse of {@link #fields()}; absent keys take their defaults. */
+  public static OptimizationConfig fromFields(Map<String, Object> fields) {
+    for (String key : fields.keySet()) {
+      if (!FIELD_NAMES.contains(key)) {
+        throw new ConfigException(key, "unknown field of an optimization config; allowed fields are " + FIELD_NAMES
+            + Choices.suggestion(key, FIELD_NAMES));
+      }
+    }
+    Builder builder = builder();
+    builder.global(nested("global", fields.get("global")));
+    Object opTypes = fields.get("op_type_configs");
+    if (opTypes != null) {
+      if (!(opTypes instanceof Map<?, ?> map)) {
+        throw new ConfigException("op_type_configs", "expected a map from op type to config but got "
+            + FieldReader.describe(opTypes));
+      }
+      map.forEach((opType, config) -> builder.opType(String.valueOf(opType),
+          nested("op_type_configs." + opType, config)));
+    }
+    Object layers = fields.get("layer_configs");
+    if (layers != null) {
+      if (!(layers instanceof List<?> list)) {
+        throw new ConfigException("layer_configs", "expected a list of {name or pattern, config} but got "
+            + FieldReader.describe(layers));
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String field = "layer_configs[" + i + "]";
+        if (!(list.get(i) instanceof Map<?, ?> entry)) {
+          throw new ConfigException(field, "expected a map with name or pattern and config");
+        }
+        for (Object key : entry.keySet()) {
+          if (!List.of("name", "pattern", "config").contains(key)) {
+            throw new ConfigException(field + "." + key, "unknown key; allowed keys are [name, pattern, config]"
+                + Choices.suggestion(String.valueOf(key), List.of("name", "pattern", "config")));
+          }
+        }
+        Object name = entry.get("name");
+        Object pattern = entry.get("pattern");
+        if ((name == null) == (pattern == null) || !(name == null ? pattern : name).getClass().equals(String.class)) {
+          throw new ConfigException(field, "needs exactly one of name (an exact layer name) or pattern (a regular "
+              + "expression), as a string");
+        }
+        if (!entry.containsKey("config")) {
+          throw new ConfigException(field + ".config", "is required; use null to skip the matching layers");
+        }
+        CompressionConfig config = nested(field + ".config", entry.get("config"));
+        if (name != null) {
+          builder.layerName((String) name, config);
+        } else {
+          builder.layerPattern((String) pattern, config);
+        }
+      }
+    }
+    Object threshold = fields.get("weight_threshold");
+    if (threshold != null) {
+      if (!(threshold instanceof Integer || threshold instanceof Long)) {
+        throw new ConfigException("weight_threshold", "expected an integer but got " + FieldReader.describe(threshold));
+      }
+      builder.weightThreshold(((Number) threshold).longValue());
+    }
+    return builder.build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static CompressionConfig nested(String field, Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Map<?, ?> map)) {
+      throw new ConfigException(field, "expected a config (a map of fields) or null but got "
+          + FieldReader.describe(value));
+    }
+    try {
+      return CompressionConfigs.fromFields((Map<String, Object>) map);
+    } catch (ConfigException e) {
+      throw new ConfigException(field + "." + e.field(), e.getMessage().substring(e.field().length() + 2));
+    }
+  }
+
   public CompressionConfig globalConfig() {
     return global;
   }

@@ -127,12 +127,17 @@ public final class Palettizer {
       if (dim == 1) {
         assignScalar(stored, from, to, parallelInside);
       } else {
-        assignVectors(group, stored, from, to);
+        assignVectors(stored, from, to, parallelInside);
       }
     }
 
     /** The group's table in ascending order (at most tableSize entries, before storage rounding). */
     private float[] scalarTable(int group, int from, int to) {
+      if (groups == 1 && kept == null && channelScales == null && importance == null
+          && config.mode() == PalettizeConfig.Mode.KMEANS) {
+        // the whole tensor as it is: no copy of a possibly large layer
+        return toFloats(OptimalKMeans1D.centroids(values, values.length, null, tableSize));
+      }
       int n = 0;
       for (int i = from; i < to; i++) {
         if (isKept(i)) {
@@ -287,19 +292,24 @@ public final class Palettizer {
       });
     }
 
-    private void assignVectors(int group, float[] table, int from, int to) {
-      float[] vector = new float[dim];
-      float[] weight = importance == null && kept == null ? null : new float[dim];
-      for (int v = from / dim; v < to / dim; v++) {
-        for (int d = 0; d < dim; d++) {
-          int i = v * dim + d;
-          vector[d] = normalised(i);
-          if (weight != null) {
-            weight[d] = isKept(i) ? (importance == null ? 1f : importance[i]) : 0f;
+    /** Nearest stored vector (weighted distance when importance or a mask is present), row by row. */
+    private void assignVectors(float[] table, int from, int to, boolean parallelInside) {
+      int firstRow = from / cols;
+      IntStream rowStream = IntStream.range(firstRow, to / cols);
+      (parallelInside ? rowStream.parallel() : rowStream).forEach(r -> {
+        float[] vector = new float[dim];
+        float[] weight = importance == null && kept == null ? null : new float[dim];
+        for (int v = r * cols / dim; v < (r + 1) * cols / dim; v++) {
+          for (int d = 0; d < dim; d++) {
+            int i = v * dim + d;
+            vector[d] = normalised(i);
+            if (weight != null) {
+              weight[d] = isKept(i) ? (importance == null ? 1f : importance[i]) : 0f;
+            }
           }
+          indices[v] = (byte) VectorKMeans.nearest(vector, weight, 0, dim, table, tableSize);
         }
-        indices[v] = (byte) VectorKMeans.nearest(vector, weight, 0, dim, table, tableSize);
-      }
+      });
     }
 
     private static float[] toFloats(double[] values) {

@@ -46,11 +46,12 @@ public final class Pruner {
       pruned = smallestMagnitudes(weights.values(), count);
     }
     byte[] mask = keptMask(pruned);
+    pruned = null; // the flags may go before the survivors are allocated: a layer's worth of heap
     float[] values = weights.values();
     float[] survivors = new float[values.length];
     IntStream.range(0, chunks(values.length)).parallel().forEach(c -> {
       for (int i = c * CHUNK; i < Math.min(values.length, (c + 1) * CHUNK); i++) {
-        survivors[i] = pruned[i] ? 0f : values[i];
+        survivors[i] = (mask[i >>> 3] >>> (i & 7) & 1) != 0 ? values[i] : 0f;
       }
     });
     WeightMatrix prunedWeights = new WeightMatrix(survivors, weights.rows(), weights.cols());
@@ -118,32 +119,27 @@ public final class Pruner {
     int threshold = (highBin << 16) | lowBin;
     long tiesToPrune = count - below;
     int chunks = chunks(n);
-    long[] tiesBefore = new long[chunks + 1];
-    long[] tiesIn = new long[chunks];
+    int[] tiesIn = new int[chunks];
     IntStream.range(0, chunks).parallel().forEach(c -> {
-      long ties = 0;
+      int ties = 0;
       for (int i = c * CHUNK; i < Math.min(n, (c + 1) * CHUNK); i++) {
-        if (magnitudeBits(values[i]) == threshold) {
+        int bits = magnitudeBits(values[i]);
+        pruned[i] = bits < threshold;
+        if (bits == threshold) {
           ties++;
         }
       }
       tiesIn[c] = ties;
     });
-    for (int c = 0; c < chunks; c++) {
-      tiesBefore[c + 1] = tiesBefore[c] + tiesIn[c];
-    }
-    IntStream.range(0, chunks).parallel().forEach(c -> {
-      long remaining = Math.max(0, tiesToPrune - tiesBefore[c]);
-      for (int i = c * CHUNK; i < Math.min(n, (c + 1) * CHUNK); i++) {
-        int bits = magnitudeBits(values[i]);
-        if (bits < threshold) {
+    // weights equal to the threshold magnitude: the first ones by index are pruned (usually very few)
+    for (int c = 0; c < chunks && tiesToPrune > 0; c++) {
+      for (int i = c * CHUNK; i < Math.min(n, (c + 1) * CHUNK) && tiesIn[c] > 0 && tiesToPrune > 0; i++) {
+        if (magnitudeBits(values[i]) == threshold) {
           pruned[i] = true;
-        } else if (bits == threshold && remaining > 0) {
-          pruned[i] = true;
-          remaining--;
+          tiesToPrune--;
         }
       }
-    });
+    }
     return pruned;
   }
 
