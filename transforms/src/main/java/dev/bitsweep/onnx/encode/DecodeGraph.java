@@ -42,6 +42,8 @@ final class DecodeGraph {
   private final Set<String> ops = new LinkedHashSet<>();
   private final Set<EncodingCatalog> components = new LinkedHashSet<>();
   private final List<String> notes = new ArrayList<>();
+  private final java.util.Map<String, String> smallConstants = new java.util.HashMap<>();
+  private final java.util.Map<Integer, String> triangles = new java.util.HashMap<>();
   private int counter;
 
   DecodeGraph(String weightName, int opset, Predicate<String> taken) {
@@ -121,8 +123,20 @@ final class DecodeGraph {
 
   // ---- initializers
 
+  /** A new initializer; small constants (shapes, scalars) with equal type, dims and bytes are stored once. */
   String initializer(int dataType, long[] dims, byte[] raw) {
+    String key = null;
+    if (raw.length <= 64) {
+      key = dataType + java.util.Arrays.toString(dims) + java.util.Arrays.toString(raw);
+      String existing = smallConstants.get(key);
+      if (existing != null) {
+        return existing;
+      }
+    }
     String name = fresh();
+    if (key != null) {
+      smallConstants.put(key, name);
+    }
     Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(dataType);
     for (long d : dims) {
       t.addDims(d);
@@ -376,6 +390,10 @@ final class DecodeGraph {
 
   /** float [n, n] with ones where row <= column. */
   private String upperTriangle(int n) {
+    return triangles.computeIfAbsent(n, this::buildUpperTriangle);
+  }
+
+  private String buildUpperTriangle(int n) {
     String index = cast(iota(n), FLOAT);
     String below = node("Less", List.of(reshape(index, 1, n), reshape(index, n, 1)));
     return cast(node("Not", List.of(below)), FLOAT);

@@ -108,15 +108,17 @@ public final class WeightEncoder {
     }
 
     slot.remove(graph);
-    List<Onnx.NodeProto> nodes = g.nodes();
+    List<Onnx.NodeProto> nodes = new ArrayList<>();
+    if (irVersion < 4) {
+      // IR 3 requires every initializer to be a graph input, which subgraphs (If/Loop branches) cannot have:
+      // Constant nodes hold the encoded tensors instead, valid in any graph.
+      g.initializers().forEach(t -> nodes.add(constantNode(t)));
+    } else {
+      graph.addAllInitializer(g.initializers());
+    }
+    nodes.addAll(g.nodes());
     for (int i = 0; i < nodes.size(); i++) {
       graph.addNode(i, nodes.get(i));
-    }
-    graph.addAllInitializer(g.initializers());
-    if (irVersion < 4 && slot.wasGraphInput()) {
-      for (Onnx.TensorProto t : g.initializers()) {
-        graph.addInput(valueInfo(t));
-      }
     }
     List<String> ops = new ArrayList<>(g.ops());
     return EncodedLayer.of(tensorName, family, new ArrayList<>(g.components()), ops, g.storedBytes(),
@@ -177,9 +179,6 @@ public final class WeightEncoder {
       g.use(EncodingCatalog.LAYOUT);
       out = g.transpose(out, layout.inversePermutation());
     }
-    if (out.equals(canonical)) {
-      out = g.node("Identity", List.of(canonical));
-    }
     return out;
   }
 
@@ -222,15 +221,10 @@ public final class WeightEncoder {
     return (short) ((bits + rounding) >>> 16);
   }
 
-  private static Onnx.ValueInfoProto valueInfo(Onnx.TensorProto t) {
-    Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
-    for (long d : t.getDimsList()) {
-      shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-    }
-    return Onnx.ValueInfoProto.newBuilder().setName(t.getName())
-        .setType(Onnx.TypeProto.newBuilder().setTensorType(
-            Onnx.TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape)))
-        .build();
+  private static Onnx.NodeProto constantNode(Onnx.TensorProto t) {
+    Onnx.AttributeProto value = Onnx.AttributeProto.newBuilder().setName("value")
+        .setType(Onnx.AttributeProto.AttributeType.TENSOR).setT(t.toBuilder().clearName()).build();
+    return Onnx.NodeProto.newBuilder().setOpType("Constant").addOutput(t.getName()).addAttribute(value).build();
   }
 
   /** Every tensor and node name used in the graph and its subgraphs (new names must not collide or shadow). */
