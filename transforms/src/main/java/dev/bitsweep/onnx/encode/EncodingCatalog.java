@@ -27,8 +27,10 @@ import java.util.List;
  *   <tr><td>sparse-cumsum</td><td>CumSum Gather</td><td>11</td><td>1.1</td><td>kept values to their positions: kept[CumSum(mask)] (kept[0] is a filler)</td></tr>
  *   <tr><td>sparse-matmul-prefix</td><td>MatMul Less Not Cast Tile Concat Gather</td><td>7</td><td>1.0</td><td>the same prefix sums as blocked triangular MatMuls (exact below 2^24 weights)</td></tr>
  *   <tr><td>sparse-vectors</td><td>MatMul Cast</td><td>7</td><td>1.0</td><td>kept palette vectors (cluster_dim &gt; 1): a vector is stored if any of its weights is kept</td></tr>
- *   <tr><td>mask-where</td><td>Where</td><td>9</td><td>1.0</td><td>pruned weights to exactly +0</td></tr>
- *   <tr><td>mask-mul</td><td>Mul Sub Add</td><td>7</td><td>1.0</td><td>the same below opset 9: w*m + (0-m)*0 keeps kept -0.0 and gives +0 elsewhere</td></tr>
+ *   <tr><td>mask-where</td><td>Where</td><td>9</td><td>1.0</td><td>pruned weights to exactly +0 (not used when a kept weight is -0.0:
+ *       ONNX Runtime's Where returns +0.0 for a selected -0.0)</td></tr>
+ *   <tr><td>mask-mul</td><td>Mul Sub Add</td><td>7</td><td>1.0</td><td>the same below opset 9 or with kept -0.0: w*m + (0-m)*0 keeps
+ *       kept -0.0 and gives +0 elsewhere</td></tr>
  *   <tr><td>layout</td><td>Reshape Transpose</td><td>7</td><td>1.0</td><td>canonical [rows, cols] back to the tensor's shape and axis order</td></tr>
  *   <tr><td>cast-fp16 / cast-bf16</td><td>Cast</td><td>7 / 13</td><td>1.0 / 1.6</td><td>fp16/bf16 weights (decoded in fp32, rounded to nearest even)</td></tr>
  * </table>

@@ -69,11 +69,18 @@ final class SparseLayout {
     return g.reshape(g.gather(stored, position, 0), sparse.rows(), sparse.cols());
   }
 
-  /** Pruned weights to exactly +0, kept weights unchanged (including -0.0). */
+  /**
+   * Pruned weights to exactly +0, kept weights unchanged. ONNX Runtime's Where turns a selected -0.0 into +0.0, so
+   * Where serves only when no kept weight decodes to -0.0; the arithmetic form keeps it.
+   */
   String applyMask(DecodeGraph g, String decoded) {
     String zero = g.floats(new long[0], 0f);
     String grid = g.reshape(mask, sparse.rows(), sparse.cols());
-    if (g.opset >= 9) {
+    boolean keptNegativeZero = hasKeptNegativeZero();
+    if (g.opset >= 9 && keptNegativeZero) {
+      g.note("a kept weight is -0.0, which ONNX Runtime's Where would turn into +0.0: masked with Mul/Add instead");
+    }
+    if (g.opset >= 9 && !keptNegativeZero) {
       g.use(EncodingCatalog.MASK_WHERE);
       return g.node("Where", List.of(g.cast(grid, DecodeGraph.BOOL), decoded, zero));
     }
@@ -82,6 +89,15 @@ final class SparseLayout {
     // w*m is -0.0 for pruned negative weights; adding (0-m)*0 (+0 there, -0 where kept) makes them +0 and leaves
     // every kept value as it is.
     return g.add(g.mul(decoded, m), g.mul(g.sub(zero, m), zero));
+  }
+
+  private boolean hasKeptNegativeZero() {
+    for (float v : sparse.decompress().values()) {
+      if (Float.floatToRawIntBits(v) == 0x80000000) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int[] keptUnits(SparseWeights sparse, int unitSize, int units) {

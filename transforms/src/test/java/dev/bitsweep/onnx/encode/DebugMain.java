@@ -1,20 +1,24 @@
 package dev.bitsweep.onnx.encode;
 
-import dev.bitsweep.compress.PalettizedWeights.TableType;
+import dev.bitsweep.compress.*;
 import dev.bitsweep.onnx.proto.Onnx;
 
 class DebugMain {
   public static void main(String[] a) {
-    int opset = Integer.parseInt(a[0]);
-    var w = Forms.sparse(Forms.palettized(256, 384, 4, 256, 1, TableType.FLOAT16, false, 16), 0.5, 3);
-    Onnx.ModelProto model = TestModels.identity(opset, "W", new long[] {256, 384}, new float[256 * 384], 1);
-    Onnx.ModelProto.Builder b = model.toBuilder();
-    EncodedLayer l = WeightEncoder.forModel(model).encode(b.getGraphBuilder(), "W", new long[] {256, 384}, 0, w);
-    var g = b.getGraph();
-    long nodeBytes = g.getNodeList().stream().mapToLong(n -> n.getSerializedSize()).sum();
-    long inputBytes = g.getInputList().stream().mapToLong(n -> n.getSerializedSize()).sum();
-    System.out.println(l);
-    System.out.println("nodes " + g.getNodeCount() + " bytes " + nodeBytes + " inputs " + g.getInputCount() + " bytes " + inputBytes);
-    for (var t : g.getInitializerList()) System.out.println(t.getName() + " " + t.getDataType() + " " + t.getDimsList() + " " + t.getSerializedSize());
+    float[] values = {-0.0f, -1.5f, 2f, -3f, -0.0f, 4f, -5f, 6f};
+    byte[] mask = {(byte) 0b1010_0101};
+    SparseWeights sparse = new SparseWeights(2, 4, mask, new DenseWeights(new WeightMatrix(values, 2, 4)));
+    for (int opset : new int[] {7, 9, 11, 13}) {
+      Onnx.ModelProto model = TestModels.identity(opset, "W", new long[] {2, 4}, new float[8], DecodeGraph.FLOAT);
+      Onnx.ModelProto.Builder encoded = model.toBuilder();
+      WeightEncoder.forModel(model).encode(encoded.getGraphBuilder(), "W", new long[] {2, 4}, 0, sparse);
+      byte[] bytes = encoded.build().toByteArray();
+      System.out.println(opset + " " + java.util.Arrays.toString(OrtDecode.decodeWeight(bytes, "Y")));
+      for (var n : encoded.getGraph().getNodeList()) {
+        if (n.getOpType().equals("Gather") || n.getOpType().equals("Reshape")) {
+          System.out.println("  " + n.getOpType() + " " + n.getOutput(0) + " " + java.util.Arrays.toString(OrtDecode.decodeWeight(bytes, n.getOutput(0))));
+        }
+      }
+    }
   }
 }
