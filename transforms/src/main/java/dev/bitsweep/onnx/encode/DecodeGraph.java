@@ -44,6 +44,7 @@ final class DecodeGraph {
   private final List<String> notes = new ArrayList<>();
   private final java.util.Map<String, String> smallConstants = new java.util.HashMap<>();
   private final java.util.Map<Integer, String> triangles = new java.util.HashMap<>();
+  private final java.util.Map<Integer, String> byteTables = new java.util.HashMap<>();
   private int counter;
 
   DecodeGraph(String weightName, int opset, Predicate<String> taken) {
@@ -303,53 +304,47 @@ final class DecodeGraph {
   }
 
   /**
-   * Unpacks an LSB-first bit stream of {@code nbits}-bit unsigned values (see {@link BitPacking}) stored as the
-   * uint8 initializer {@code packed} of {@code packedBytes} bytes into a flat int32 tensor of
-   * {@code BitPacking.unpackedLength(packedBytes, nbits)} values (the tail may be padding).
+   * Unpacks a {@code bits}-bit plane ({@link BitPacking#packPlane}) stored as the uint8 initializer {@code packed} of
+   * {@code packedBytes} bytes into a flat int32 tensor of {@code packedBytes * 8 / bits} values (the tail may be
+   * padding): one Gather of every byte's values from a [256, 8/bits] table computed from an iota.
    */
-  String unpack(String packed, int packedBytes, int nbits) {
-    if (nbits == 8) {
+  String unpackPlane(String packed, int packedBytes, int bits) {
+    String bytes = cast(packed, INT32);
+    if (bits == 8) {
       use(EncodingCatalog.UNPACK_ARITH);
-      return cast(packed, INT32);
+      return bytes;
     }
-    int wordBytes = BitPacking.wordBytes(nbits);
-    int valuesPerWord = BitPacking.valuesPerWord(nbits);
-    int words = packedBytes / wordBytes;
+    String values = gather(byteTable(bits), bytes, 0);
+    return reshape(values, (long) packedBytes * (8 / bits));
+  }
+
+  /** int32 [256, 8/bits]: the values of every byte value, lowest bits first ([256] for 8 bits). */
+  String byteTable(int bits) {
+    if (bits == 8) {
+      use(EncodingCatalog.UNPACK_ARITH);
+      return iota(256);
+    }
+    return byteTables.computeIfAbsent(bits, this::buildByteTable);
+  }
+
+  private String buildByteTable(int bits) {
+    int perByte = 8 / bits;
+    int[] steps = new int[perByte];
     boolean bitwise = opset >= 18;
     use(bitwise ? EncodingCatalog.UNPACK_BITWISE : EncodingCatalog.UNPACK_ARITH);
-    String bytes = cast(packed, bitwise ? UINT32 : INT32);
-    String word;
-    if (wordBytes == 1) {
-      word = reshape(bytes, words, 1);
-    } else {
-      String byRow = reshape(bytes, words, wordBytes);
-      word = null;
-      for (int g = 0; g < wordBytes; g++) {
-        String column = gather(byRow, int64Scalar(g), 1);
-        if (g > 0) {
-          column = bitwise
-              ? node("BitShift", List.of(column, uint32s(new long[0], 8 * g)), stringAttr("direction", "LEFT"))
-              : mul(column, int32Scalar(1 << (8 * g)));
-        }
-        word = word == null ? column : bitwise ? node("BitwiseOr", List.of(word, column)) : add(word, column);
-      }
-      word = reshape(word, words, 1);
+    for (int j = 0; j < perByte; j++) {
+      steps[j] = bitwise ? bits * j : 1 << (bits * j);
     }
-    int[] steps = new int[valuesPerWord];
-    for (int j = 0; j < valuesPerWord; j++) {
-      steps[j] = bitwise ? nbits * j : 1 << (nbits * j);
-    }
-    String values;
+    long[] slotRow = {1, perByte};
     if (bitwise) {
-      String shifted = node("BitShift", List.of(word, uint32s(new long[] {1, valuesPerWord}, steps)), stringAttr("direction", "RIGHT"));
-      values = cast(node("BitwiseAnd", List.of(shifted, uint32s(new long[0], (1 << nbits) - 1))), INT32);
-    } else {
-      // x mod m = x - (x / m) * m on non-negative integers: exact at every opset.
-      String shifted = div(word, int32s(new long[] {1, valuesPerWord}, steps));
-      String modulus = int32Scalar(1 << nbits);
-      values = sub(shifted, mul(div(shifted, modulus), modulus));
+      String byteValues = reshape(cast(iota(256), UINT32), 256, 1);
+      String shifted = node("BitShift", List.of(byteValues, uint32s(slotRow, steps)), stringAttr("direction", "RIGHT"));
+      return cast(node("BitwiseAnd", List.of(shifted, uint32s(new long[0], (1 << bits) - 1))), INT32);
     }
-    return reshape(values, (long) words * valuesPerWord);
+    // x mod m = x - (x / m) * m on non-negative integers: exact at every opset.
+    String shifted = div(reshape(iota(256), 256, 1), int32s(slotRow, steps));
+    String modulus = int32Scalar(1 << bits);
+    return sub(shifted, mul(div(shifted, modulus), modulus));
   }
 
   /** Two's complement reinterpretation of unpacked {@code bits}-bit values (0..2^bits-1) as signed. */

@@ -34,6 +34,30 @@ final class PalettizedDecode {
     return weights;
   }
 
+  /**
+   * One table for the whole tensor and indices of 1, 2, 4 or 8 bits, all stored: the palette is looked up for every
+   * byte value first (a [256, 8/nbits] table of palette entries), so a single Gather over the packed bytes yields
+   * the weights. Saves a full-size Gather and int32 index tensor in ONNX Runtime's constant folding.
+   */
+  static boolean fusable(PalettizedWeights p) {
+    return p.groupCount() == 1 && BitPacking.planes(p.nbits()).length == 1;
+  }
+
+  static String decodeFused(DecodeGraph g, PalettizedWeights p, String weightName) {
+    int vectors = p.rows() * (p.cols() / p.clusterDim());
+    byte[] packed = BitPacking.packPlane(i -> p.indices()[i] & 0xff, vectors, 0, p.nbits());
+    String byteEntries = g.gather(table(g, p, weightName), g.byteTable(p.nbits()), 0);
+    String entries = g.gather(byteEntries, g.cast(g.uint8s(packed, packed.length), DecodeGraph.INT32), 0);
+    long unpacked = (long) packed.length * (8 / p.nbits());
+    String flat = g.reshape(entries, unpacked * p.clusterDim());
+    String weights = g.reshape(g.truncate(flat, unpacked * p.clusterDim(), (long) p.rows() * p.cols()), p.rows(), p.cols());
+    if (p.channelScales() != null) {
+      g.use(EncodingCatalog.CHANNEL_SCALE);
+      weights = g.mul(weights, scalesColumn(g, p.channelScales(), weightName));
+    }
+    return weights;
+  }
+
   /** All groups' tables as float [groups * 2^nbits] (or [groups * 2^nbits, clusterDim]). */
   private static String table(DecodeGraph g, PalettizedWeights p, String weightName) {
     int entries = p.groupCount() * p.tableSize();

@@ -1,5 +1,6 @@
 package dev.bitsweep.onnx.encode;
 
+import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.SparseWeights;
 import java.util.List;
 
@@ -26,8 +27,8 @@ final class SparseLayout {
     int weights = sparse.rows() * sparse.cols();
     this.units = weights / unitSize;
     this.keptUnits = keptUnits(sparse, unitSize, units);
-    byte[] maskBytes = sparse.mask();
-    String bits = g.unpack(g.uint8s(maskBytes, maskBytes.length), maskBytes.length, 1);
+    byte[] maskBytes = sparse.mask(); // already a 1-bit plane
+    String bits = g.unpackPlane(g.uint8s(maskBytes, maskBytes.length), maskBytes.length, 1);
     this.mask = g.truncate(bits, 8L * maskBytes.length, weights);
     String unitMask = mask;
     if (unitSize > 1) {
@@ -92,8 +93,11 @@ final class SparseLayout {
   }
 
   private boolean hasKeptNegativeZero() {
-    for (float v : sparse.decompress().values()) {
-      if (Float.floatToRawIntBits(v) == 0x80000000) {
+    float[] values = sparse.kept() instanceof DenseWeights dense
+        ? dense.matrix().values()
+        : sparse.kept().decompress().values();
+    for (int i = 0; i < values.length; i++) {
+      if (Float.floatToRawIntBits(values[i]) == 0x80000000 && sparse.isKept(i)) {
         return true;
       }
     }
@@ -101,13 +105,20 @@ final class SparseLayout {
   }
 
   private static int[] keptUnits(SparseWeights sparse, int unitSize, int units) {
+    byte[] mask = sparse.mask();
+    int weights = sparse.rows() * sparse.cols();
     int[] kept = new int[units];
     int count = 0;
-    for (int u = 0; u < units; u++) {
-      for (int d = 0; d < unitSize; d++) {
-        if (sparse.isKept(u * unitSize + d)) {
-          kept[count++] = u;
-          break;
+    int lastUnit = -1;
+    for (int b = 0; b < mask.length; b++) {
+      int bits = mask[b] & 0xff;
+      while (bits != 0) {
+        int weight = b * 8 + Integer.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        int unit = weight / unitSize;
+        if (weight < weights && unit != lastUnit) {
+          kept[count++] = unit;
+          lastUnit = unit;
         }
       }
     }

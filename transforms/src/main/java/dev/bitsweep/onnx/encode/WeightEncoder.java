@@ -140,6 +140,9 @@ public final class WeightEncoder {
 
   /** The canonical float [rows, cols] decode of a non-dense form. */
   private static String decodeCanonical(DecodeGraph g, CompressedWeights weights, String tensorName) {
+    if (weights instanceof PalettizedWeights p && PalettizedDecode.fusable(p)) {
+      return PalettizedDecode.decodeFused(g, p, tensorName);
+    }
     if (weights instanceof PalettizedWeights p) {
       int vectors = p.rows() * (p.cols() / p.clusterDim());
       return PalettizedDecode.decode(g, p, CodeStream.all(i -> p.indices()[i] & 0xff, vectors), tensorName);

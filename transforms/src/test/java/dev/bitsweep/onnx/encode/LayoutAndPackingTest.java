@@ -2,6 +2,7 @@ package dev.bitsweep.onnx.encode;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -9,30 +10,40 @@ import org.junit.jupiter.api.Test;
 class LayoutAndPackingTest {
 
   @Test
-  void packsLsbFirstInWholeWords() {
-    assertArrayEquals(new byte[] {(byte) 0x21, (byte) 0x03}, BitPacking.pack(i -> new int[] {1, 2, 3}[i], 3, 4),
-        "low nibble first, like ONNX INT4");
-    // 3-bit values 1..8 (8 wraps to 0): bits 001 010 011 100 101 110 111 000, LSB first
-    byte[] three = BitPacking.pack(i -> i + 1, 8, 3);
-    assertArrayEquals(new byte[] {(byte) 0b1101_0001, (byte) 0b0101_1000, (byte) 0b0001_1111}, three);
-    assertEquals(3, BitPacking.pack(i -> 1, 1, 6).length, "6-bit words are 3 bytes");
-    assertEquals(1, BitPacking.pack(i -> 1, 8, 1).length);
-    assertEquals(6, BitPacking.storageBits(5));
+  void packsBitPlanesLsbFirst() {
+    assertArrayEquals(new byte[] {(byte) 0x21, (byte) 0x0f}, BitPacking.packInt4(i -> new int[] {1, 2, -1}[i], 3),
+        "ONNX INT4: low nibble first");
+    // 2-bit values 0..3: bits 00 01 10 11 from the lowest
+    assertArrayEquals(new byte[] {(byte) 0b1110_0100}, BitPacking.packPlane(i -> i, 4, 0, 2));
+    // the high plane of 3-bit values 5, 2, 7 is bits 2: 1, 0, 1
+    assertArrayEquals(new byte[] {(byte) 0b101}, BitPacking.packPlane(i -> new int[] {5, 2, 7}[i], 3, 2, 1));
+    assertArrayEquals(new int[] {4, 2}, BitPacking.planes(6));
+    assertArrayEquals(new int[] {4, 2, 1}, BitPacking.planes(7));
+    assertEquals(2, BitPacking.planeBytes(9, 1));
   }
 
   @Test
-  void packedValuesReadBack() {
+  void planesReadBackEveryWidth() {
     Random rnd = new Random(3);
-    for (int nbits : new int[] {1, 2, 3, 4, 6, 8}) {
+    for (int nbits = 1; nbits <= 8; nbits++) {
       int[] values = new int[1001];
       for (int i = 0; i < values.length; i++) {
         values[i] = rnd.nextInt(1 << nbits);
       }
-      byte[] packed = BitPacking.pack(i -> values[i], values.length, nbits);
-      assertEquals(BitPacking.packedBytes(values.length, nbits), packed.length);
-      for (int i = 0; i < values.length; i++) {
-        assertEquals(values[i], BitPacking.get(packed, i, nbits), nbits + "-bit value " + i);
+      int shift = 0;
+      int[] rebuilt = new int[values.length];
+      int totalBytes = 0;
+      for (int bits : BitPacking.planes(nbits)) {
+        byte[] plane = BitPacking.packPlane(i -> values[i], values.length, shift, bits);
+        totalBytes += plane.length;
+        for (int i = 0; i < values.length; i++) {
+          rebuilt[i] |= BitPacking.getFromPlane(plane, i, bits) << shift;
+        }
+        shift += bits;
       }
+      assertEquals(nbits, shift);
+      assertArrayEquals(values, rebuilt, nbits + "-bit planes");
+      assertTrue(totalBytes <= (values.length * nbits + 7) / 8 + 2, "no wasted bits beyond a byte per plane");
     }
   }
 
