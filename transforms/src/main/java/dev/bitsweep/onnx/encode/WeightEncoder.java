@@ -73,6 +73,22 @@ public final class WeightEncoder {
    */
   public EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape, int outputAxis,
       CompressedWeights weights) {
+    return encode(graph, tensorName, tensorShape, outputAxis, weights, false);
+  }
+
+  /**
+   * The same for a weight inside a subgraph ({@code If} branch, {@code Loop}/{@code Scan} body): the decode goes
+   * into that subgraph. Differs from {@link #encode} only for IR 3 models, where subgraphs cannot hold initializers
+   * (those must be graph inputs): the encoded tensors become Constant nodes, and below opset 9, where Constant holds
+   * only float tensors, the weight is stored dense (exact; noted in the result).
+   */
+  public EncodedLayer encodeInSubgraph(Onnx.GraphProto.Builder subgraph, String tensorName, long[] tensorShape,
+      int outputAxis, CompressedWeights weights) {
+    return encode(subgraph, tensorName, tensorShape, outputAxis, weights, true);
+  }
+
+  private EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape, int outputAxis,
+      CompressedWeights weights, boolean subgraph) {
     CanonicalLayout layout = new CanonicalLayout(tensorShape, outputAxis);
     if (layout.rows() != weights.rows() || layout.cols() != weights.cols()) {
       throw new IllegalArgumentException("layer " + tensorName + ": compressed weights are " + weights.rows() + "x"
@@ -95,6 +111,12 @@ public final class WeightEncoder {
           + "stored dense");
       weights = new DenseWeights(s.decompress());
     }
+    boolean constantsOnly = irVersion < 4 && subgraph;
+    if (constantsOnly && opset < 9 && !(weights instanceof DenseWeights)) {
+      g.note("IR " + irVersion + " subgraph at opset " + opset + ": initializers are not allowed and Constant holds only "
+          + "float tensors, so the weight is stored dense");
+      weights = new DenseWeights(weights.decompress());
+    }
     if (weights instanceof DenseWeights dense) {
       storeDense(g, layout, dense, outputType, tensorName);
     } else {
@@ -109,12 +131,14 @@ public final class WeightEncoder {
 
     slot.remove(graph);
     List<Onnx.NodeProto> nodes = new ArrayList<>();
-    if (irVersion < 4) {
-      // IR 3 requires every initializer to be a graph input, which subgraphs (If/Loop branches) cannot have:
-      // Constant nodes hold the encoded tensors instead, valid in any graph.
+    if (constantsOnly) {
       g.initializers().forEach(t -> nodes.add(constantNode(t)));
     } else {
       graph.addAllInitializer(g.initializers());
+      if (irVersion < 4) {
+        // IR 3 requires every initializer to be a graph input (ONNX Runtime still treats them as constants).
+        g.initializers().forEach(t -> graph.addInput(valueInfo(t)));
+      }
     }
     nodes.addAll(g.nodes());
     for (int i = 0; i < nodes.size(); i++) {
@@ -222,6 +246,17 @@ public final class WeightEncoder {
     }
     int rounding = 0x7fff + ((bits >>> 16) & 1);
     return (short) ((bits + rounding) >>> 16);
+  }
+
+  private static Onnx.ValueInfoProto valueInfo(Onnx.TensorProto t) {
+    Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
+    for (long d : t.getDimsList()) {
+      shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+    }
+    return Onnx.ValueInfoProto.newBuilder().setName(t.getName())
+        .setType(Onnx.TypeProto.newBuilder().setTensorType(
+            Onnx.TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape)))
+        .build();
   }
 
   private static Onnx.NodeProto constantNode(Onnx.TensorProto t) {
