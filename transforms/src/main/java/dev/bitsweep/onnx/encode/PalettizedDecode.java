@@ -49,8 +49,13 @@ final class PalettizedDecode {
     String byteEntries = g.gather(table(g, p, weightName), g.byteTable(p.nbits()), 0);
     String entries = g.gather(byteEntries, g.cast(g.uint8s(packed, packed.length), DecodeGraph.INT32), 0);
     long unpacked = (long) packed.length * (8 / p.nbits());
-    String flat = g.reshape(entries, unpacked * p.clusterDim());
-    String weights = g.reshape(g.truncate(flat, unpacked * p.clusterDim(), (long) p.rows() * p.cols()), p.rows(), p.cols());
+    String weights;
+    if (unpacked == vectors) {
+      weights = g.reshape(entries, p.rows(), p.cols());
+    } else {
+      String flat = g.reshape(entries, unpacked * p.clusterDim());
+      weights = g.reshape(g.truncate(flat, unpacked * p.clusterDim(), (long) p.rows() * p.cols()), p.rows(), p.cols());
+    }
     if (p.channelScales() != null) {
       g.use(EncodingCatalog.CHANNEL_SCALE);
       weights = g.mul(weights, scalesColumn(g, p.channelScales(), weightName));
