@@ -5,8 +5,11 @@ import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -42,9 +45,9 @@ final class DecodeGraph {
   private final Set<String> ops = new LinkedHashSet<>();
   private final Set<EncodingCatalog> components = new LinkedHashSet<>();
   private final List<String> notes = new ArrayList<>();
-  private final java.util.Map<String, String> smallConstants = new java.util.HashMap<>();
-  private final java.util.Map<Integer, String> triangles = new java.util.HashMap<>();
-  private final java.util.Map<Integer, String> byteTables = new java.util.HashMap<>();
+  private final Map<String, String> smallConstants = new HashMap<>();
+  private final Map<Integer, String> triangles = new HashMap<>();
+  private final Map<Integer, String> byteTables = new HashMap<>();
   private int counter;
 
   DecodeGraph(String weightName, int opset, Predicate<String> taken) {
@@ -128,7 +131,7 @@ final class DecodeGraph {
   String initializer(int dataType, long[] dims, byte[] raw) {
     String key = null;
     if (raw.length <= 64) {
-      key = dataType + java.util.Arrays.toString(dims) + java.util.Arrays.toString(raw);
+      key = dataType + Arrays.toString(dims) + Arrays.toString(raw);
       String existing = smallConstants.get(key);
       if (existing != null) {
         return existing;
@@ -203,7 +206,7 @@ final class DecodeGraph {
 
   String node(String op, List<String> inputs, Onnx.AttributeProto... attributes) {
     String out = fresh();
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(out);
+    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(out).setOpType(op).addAllInput(inputs).addOutput(out);
     for (Onnx.AttributeProto a : attributes) {
       n.addAttribute(a);
     }

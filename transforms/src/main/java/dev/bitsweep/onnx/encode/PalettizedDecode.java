@@ -2,9 +2,6 @@ package dev.bitsweep.onnx.encode;
 
 import dev.bitsweep.compress.Float16;
 import dev.bitsweep.compress.PalettizedWeights;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**

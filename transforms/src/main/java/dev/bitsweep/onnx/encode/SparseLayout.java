@@ -2,6 +2,7 @@ package dev.bitsweep.onnx.encode;
 
 import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.SparseWeights;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -34,7 +35,7 @@ final class SparseLayout {
     if (unitSize > 1) {
       g.use(EncodingCatalog.SPARSE_VECTORS);
       float[] ones = new float[unitSize];
-      java.util.Arrays.fill(ones, 1f);
+      Arrays.fill(ones, 1f);
       String perVector = g.reshape(g.cast(mask, DecodeGraph.FLOAT), units, unitSize);
       String keptWeights = g.node("MatMul", List.of(perVector, g.floats(new long[] {unitSize, 1}, ones)));
       unitMask = g.reshape(g.cast(g.cast(keptWeights, DecodeGraph.BOOL), DecodeGraph.INT32), units);
@@ -77,11 +78,12 @@ final class SparseLayout {
   String applyMask(DecodeGraph g, String decoded) {
     String zero = g.floats(new long[0], 0f);
     String grid = g.reshape(mask, sparse.rows(), sparse.cols());
-    boolean keptNegativeZero = hasKeptNegativeZero();
-    if (g.opset >= 9 && keptNegativeZero) {
+    boolean useWhere = g.opset >= 9;
+    if (useWhere && hasKeptNegativeZero()) {
       g.note("a kept weight is -0.0, which ONNX Runtime's Where would turn into +0.0: masked with Mul/Add instead");
+      useWhere = false;
     }
-    if (g.opset >= 9 && !keptNegativeZero) {
+    if (useWhere) {
       g.use(EncodingCatalog.MASK_WHERE);
       return g.node("Where", List.of(g.cast(grid, DecodeGraph.BOOL), decoded, zero));
     }
@@ -122,6 +124,6 @@ final class SparseLayout {
         }
       }
     }
-    return java.util.Arrays.copyOf(kept, count);
+    return Arrays.copyOf(kept, count);
   }
 }

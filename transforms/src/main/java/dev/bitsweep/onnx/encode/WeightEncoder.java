@@ -1,6 +1,5 @@
 package dev.bitsweep.onnx.encode;
 
-import com.google.protobuf.ByteString;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.Float16;
