@@ -46,9 +46,36 @@ public record SparseWeights(int rows, int cols, byte[] mask, CompressedWeights k
     return new WeightMatrix(values, rows, cols);
   }
 
+  /** Vectors of {@code clusterDim} consecutive weights with at least one kept weight. */
+  public long keptVectorCount(int clusterDim) {
+    long count = 0;
+    for (int v = 0; v < rows * cols / clusterDim; v++) {
+      for (int d = 0; d < clusterDim; d++) {
+        if (isKept(v * clusterDim + d)) {
+          count++;
+          break;
+        }
+      }
+    }
+    return count;
+  }
+
+  /**
+   * The mask, the per-weight data (values, codes, palette indices) of the kept weights only, and the kept form's
+   * tables and scales in full: those serve every kept weight, so they do not shrink with the density.
+   */
   @Override
   public long payloadBytes() {
-    double density = (double) keptCount() / ((long) rows * cols);
-    return mask.length + Math.round(kept.payloadBytes() * density);
+    if (kept instanceof PalettizedWeights p) {
+      long allIndexBytes = ((long) p.indices().length * p.nbits() + 7) / 8;
+      long keptIndexBytes = (keptVectorCount(p.clusterDim()) * p.nbits() + 7) / 8;
+      return mask.length + keptIndexBytes + p.payloadBytes() - allIndexBytes;
+    }
+    if (kept instanceof QuantizedWeights q) {
+      long allCodeBytes = ((long) q.codes().length * q.dtype().bits() + 7) / 8;
+      long keptCodeBytes = (keptCount() * q.dtype().bits() + 7) / 8;
+      return mask.length + keptCodeBytes + q.payloadBytes() - allCodeBytes;
+    }
+    return mask.length + keptCount() * 4L;
   }
 }

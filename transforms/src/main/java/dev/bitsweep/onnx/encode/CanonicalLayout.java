@@ -1,5 +1,7 @@
 package dev.bitsweep.onnx.encode;
 
+import java.util.Arrays;
+
 /**
  * Maps a tensor between its own layout and the canonical one of {@code WeightMatrix}: rows = the output axis moved
  * first, the other axes flattened in their order. Equivalently, the canonical matrix is the tensor transposed to
@@ -21,7 +23,7 @@ public final class CanonicalLayout {
     long count = 1;
     for (long d : shape) {
       if (d <= 0) {
-        throw new IllegalArgumentException("tensor dimensions must be positive and known, got " + java.util.Arrays.toString(shape));
+        throw new IllegalArgumentException("tensor dimensions must be positive and known, got " + Arrays.toString(shape));
       }
       count *= d;
     }

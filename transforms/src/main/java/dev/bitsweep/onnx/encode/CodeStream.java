@@ -9,23 +9,25 @@ interface CodeStream {
   /** Stores the codes and returns the flat int32 tensor of all {@code count} codes in canonical order. */
   String decode(DecodeGraph g, int nbits, boolean signed);
 
-  /** Every code stored, bit-packed at {@code nbits} (widened to its storage width). */
+  /** Every code stored, bit-packed at {@code nbits}. */
   static CodeStream all(BitPacking.ValueSource codes, int count) {
-    return (g, nbits, signed) -> {
-      String values = storeAndUnpack(g, codes, count, nbits, signed);
-      return g.truncate(values, BitPacking.unpackedLength(BitPacking.packedBytes(count, BitPacking.storageBits(nbits)),
-          BitPacking.storageBits(nbits)), count);
-    };
+    return (g, nbits, signed) -> storeAndUnpack(g, codes, count, nbits, signed);
   }
 
-  /** Packs {@code count} codes, stores them as one uint8 initializer and unpacks them (the tail may be padding). */
+  /**
+   * Packs {@code count} codes as bit planes (one uint8 initializer each), unpacks them and recombines
+   * {@code plane0 + plane1 * 2^bits0 + ...}: a flat int32 tensor of exactly {@code count} codes.
+   */
   static String storeAndUnpack(DecodeGraph g, BitPacking.ValueSource codes, int count, int nbits, boolean signed) {
-    int storageBits = BitPacking.storageBits(nbits);
-    if (storageBits != nbits) {
-      g.note(nbits + "-bit codes are stored at " + storageBits + " bits (whole 3-byte words)");
+    String value = null;
+    int shift = 0;
+    for (int bits : BitPacking.planes(nbits)) {
+      byte[] packed = BitPacking.packPlane(codes, count, shift, bits);
+      String plane = g.unpackPlane(g.uint8s(packed, packed.length), packed.length, bits);
+      plane = g.truncate(plane, (long) packed.length * (8 / bits), count);
+      value = value == null ? plane : g.add(value, shift == 0 ? plane : g.mul(plane, g.int32Scalar(1 << shift)));
+      shift += bits;
     }
-    byte[] packed = BitPacking.pack(codes, count, storageBits);
-    String values = g.unpack(g.uint8s(packed, packed.length), packed.length, storageBits);
-    return signed ? g.signExtend(values, storageBits) : values;
+    return signed ? g.signExtend(value, nbits) : value;
   }
 }

@@ -5,8 +5,11 @@ import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -42,6 +45,9 @@ final class DecodeGraph {
   private final Set<String> ops = new LinkedHashSet<>();
   private final Set<EncodingCatalog> components = new LinkedHashSet<>();
   private final List<String> notes = new ArrayList<>();
+  private final Map<String, String> smallConstants = new HashMap<>();
+  private final Map<Integer, String> triangles = new HashMap<>();
+  private final Map<Integer, String> byteTables = new HashMap<>();
   private int counter;
 
   DecodeGraph(String weightName, int opset, Predicate<String> taken) {
@@ -121,8 +127,20 @@ final class DecodeGraph {
 
   // ---- initializers
 
+  /** A new initializer; small constants (shapes, scalars) with equal type, dims and bytes are stored once. */
   String initializer(int dataType, long[] dims, byte[] raw) {
+    String key = null;
+    if (raw.length <= 64) {
+      key = dataType + Arrays.toString(dims) + Arrays.toString(raw);
+      String existing = smallConstants.get(key);
+      if (existing != null) {
+        return existing;
+      }
+    }
     String name = fresh();
+    if (key != null) {
+      smallConstants.put(key, name);
+    }
     Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(dataType);
     for (long d : dims) {
       t.addDims(d);
@@ -188,7 +206,7 @@ final class DecodeGraph {
 
   String node(String op, List<String> inputs, Onnx.AttributeProto... attributes) {
     String out = fresh();
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(out);
+    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(out).setOpType(op).addAllInput(inputs).addOutput(out);
     for (Onnx.AttributeProto a : attributes) {
       n.addAttribute(a);
     }
@@ -289,53 +307,47 @@ final class DecodeGraph {
   }
 
   /**
-   * Unpacks an LSB-first bit stream of {@code nbits}-bit unsigned values (see {@link BitPacking}) stored as the
-   * uint8 initializer {@code packed} of {@code packedBytes} bytes into a flat int32 tensor of
-   * {@code BitPacking.unpackedLength(packedBytes, nbits)} values (the tail may be padding).
+   * Unpacks a {@code bits}-bit plane ({@link BitPacking#packPlane}) stored as the uint8 initializer {@code packed} of
+   * {@code packedBytes} bytes into a flat int32 tensor of {@code packedBytes * 8 / bits} values (the tail may be
+   * padding): one Gather of every byte's values from a [256, 8/bits] table computed from an iota.
    */
-  String unpack(String packed, int packedBytes, int nbits) {
-    if (nbits == 8) {
+  String unpackPlane(String packed, int packedBytes, int bits) {
+    String bytes = cast(packed, INT32);
+    if (bits == 8) {
       use(EncodingCatalog.UNPACK_ARITH);
-      return cast(packed, INT32);
+      return bytes;
     }
-    int wordBytes = BitPacking.wordBytes(nbits);
-    int valuesPerWord = BitPacking.valuesPerWord(nbits);
-    int words = packedBytes / wordBytes;
+    String values = gather(byteTable(bits), bytes, 0);
+    return reshape(values, (long) packedBytes * (8 / bits));
+  }
+
+  /** int32 [256, 8/bits]: the values of every byte value, lowest bits first ([256] for 8 bits). */
+  String byteTable(int bits) {
+    if (bits == 8) {
+      use(EncodingCatalog.UNPACK_ARITH);
+      return iota(256);
+    }
+    return byteTables.computeIfAbsent(bits, this::buildByteTable);
+  }
+
+  private String buildByteTable(int bits) {
+    int perByte = 8 / bits;
+    int[] steps = new int[perByte];
     boolean bitwise = opset >= 18;
     use(bitwise ? EncodingCatalog.UNPACK_BITWISE : EncodingCatalog.UNPACK_ARITH);
-    String bytes = cast(packed, bitwise ? UINT32 : INT32);
-    String word;
-    if (wordBytes == 1) {
-      word = reshape(bytes, words, 1);
-    } else {
-      String byRow = reshape(bytes, words, wordBytes);
-      word = null;
-      for (int g = 0; g < wordBytes; g++) {
-        String column = gather(byRow, int64Scalar(g), 1);
-        if (g > 0) {
-          column = bitwise
-              ? node("BitShift", List.of(column, uint32s(new long[0], 8 * g)), stringAttr("direction", "LEFT"))
-              : mul(column, int32Scalar(1 << (8 * g)));
-        }
-        word = word == null ? column : bitwise ? node("BitwiseOr", List.of(word, column)) : add(word, column);
-      }
-      word = reshape(word, words, 1);
+    for (int j = 0; j < perByte; j++) {
+      steps[j] = bitwise ? bits * j : 1 << (bits * j);
     }
-    int[] steps = new int[valuesPerWord];
-    for (int j = 0; j < valuesPerWord; j++) {
-      steps[j] = bitwise ? nbits * j : 1 << (nbits * j);
-    }
-    String values;
+    long[] slotRow = {1, perByte};
     if (bitwise) {
-      String shifted = node("BitShift", List.of(word, uint32s(new long[] {1, valuesPerWord}, steps)), stringAttr("direction", "RIGHT"));
-      values = cast(node("BitwiseAnd", List.of(shifted, uint32s(new long[0], (1 << nbits) - 1))), INT32);
-    } else {
-      // x mod m = x - (x / m) * m on non-negative integers: exact at every opset.
-      String shifted = div(word, int32s(new long[] {1, valuesPerWord}, steps));
-      String modulus = int32Scalar(1 << nbits);
-      values = sub(shifted, mul(div(shifted, modulus), modulus));
+      String byteValues = reshape(cast(iota(256), UINT32), 256, 1);
+      String shifted = node("BitShift", List.of(byteValues, uint32s(slotRow, steps)), stringAttr("direction", "RIGHT"));
+      return cast(node("BitwiseAnd", List.of(shifted, uint32s(new long[0], (1 << bits) - 1))), INT32);
     }
-    return reshape(values, (long) words * valuesPerWord);
+    // x mod m = x - (x / m) * m on non-negative integers: exact at every opset.
+    String shifted = div(reshape(iota(256), 256, 1), int32s(slotRow, steps));
+    String modulus = int32Scalar(1 << bits);
+    return sub(shifted, mul(div(shifted, modulus), modulus));
   }
 
   /** Two's complement reinterpretation of unpacked {@code bits}-bit values (0..2^bits-1) as signed. */
@@ -376,6 +388,10 @@ final class DecodeGraph {
 
   /** float [n, n] with ones where row <= column. */
   private String upperTriangle(int n) {
+    return triangles.computeIfAbsent(n, this::buildUpperTriangle);
+  }
+
+  private String buildUpperTriangle(int n) {
     String index = cast(iota(n), FLOAT);
     String below = node("Less", List.of(reshape(index, 1, n), reshape(index, n, 1)));
     return cast(node("Not", List.of(below)), FLOAT);

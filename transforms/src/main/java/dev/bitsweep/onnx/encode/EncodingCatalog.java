@@ -12,8 +12,10 @@ import java.util.List;
  *   <caption>Components</caption>
  *   <tr><th>component</th><th>ops</th><th>min opset</th><th>min ORT</th><th>what it decodes</th></tr>
  *   <tr><td>dense</td><td>(initializer)</td><td>1</td><td>1.0</td><td>plain weights in the tensor's own dtype</td></tr>
- *   <tr><td>unpack-arith</td><td>Cast Reshape Gather Div Mul Sub Add</td><td>7</td><td>1.0</td><td>n-bit codes from packed uint8 (x mod 2^n = x - (x / 2^n) * 2^n)</td></tr>
- *   <tr><td>unpack-bitwise</td><td>Cast Reshape Gather BitShift BitwiseAnd BitwiseOr</td><td>18</td><td>1.14</td><td>n-bit codes from packed uint8</td></tr>
+ *   <tr><td>unpack-arith</td><td>Cast Gather Reshape Add Mul (+ Div Sub on a 256-entry byte table)</td><td>7</td><td>1.0</td><td>n-bit codes
+ *       from bit planes of packed uint8 (see {@link BitPacking}): one Gather per plane from a [256, 8/k] table of each
+ *       byte's values, computed from an iota with x mod 2^k = x - (x / 2^k) * 2^k</td></tr>
+ *   <tr><td>unpack-bitwise</td><td>the same, byte table from BitShift BitwiseAnd</td><td>18</td><td>1.14</td><td>n-bit codes from packed uint8</td></tr>
  *   <tr><td>lut-fp32 / lut-fp16</td><td>(Cast) Gather Reshape</td><td>7</td><td>1.0</td><td>palette lookup, vector entries for cluster_dim &gt; 1</td></tr>
  *   <tr><td>lut-groups</td><td>Range (iota from Mul/Add/Reshape below 11) Mul Add</td><td>7</td><td>1.0</td><td>per-grouped-channel tables: index + group * 2^n into one flat table</td></tr>
  *   <tr><td>lut-int8-dq</td><td>DequantizeLinear (per-axis)</td><td>13 (10 for one group)</td><td>1.6</td><td>int8/uint8 table with per-group scale and zero point</td></tr>
@@ -27,8 +29,10 @@ import java.util.List;
  *   <tr><td>sparse-cumsum</td><td>CumSum Gather</td><td>11</td><td>1.1</td><td>kept values to their positions: kept[CumSum(mask)] (kept[0] is a filler)</td></tr>
  *   <tr><td>sparse-matmul-prefix</td><td>MatMul Less Not Cast Tile Concat Gather</td><td>7</td><td>1.0</td><td>the same prefix sums as blocked triangular MatMuls (exact below 2^24 weights)</td></tr>
  *   <tr><td>sparse-vectors</td><td>MatMul Cast</td><td>7</td><td>1.0</td><td>kept palette vectors (cluster_dim &gt; 1): a vector is stored if any of its weights is kept</td></tr>
- *   <tr><td>mask-where</td><td>Where</td><td>9</td><td>1.0</td><td>pruned weights to exactly +0</td></tr>
- *   <tr><td>mask-mul</td><td>Mul Sub Add</td><td>7</td><td>1.0</td><td>the same below opset 9: w*m + (0-m)*0 keeps kept -0.0 and gives +0 elsewhere</td></tr>
+ *   <tr><td>mask-where</td><td>Where</td><td>9</td><td>1.0</td><td>pruned weights to exactly +0 (not used when a kept weight is -0.0:
+ *       ONNX Runtime's Where returns +0.0 for a selected -0.0)</td></tr>
+ *   <tr><td>mask-mul</td><td>Mul Sub Add</td><td>7</td><td>1.0</td><td>the same below opset 9 or with kept -0.0: w*m + (0-m)*0 keeps
+ *       kept -0.0 and gives +0 elsewhere</td></tr>
  *   <tr><td>layout</td><td>Reshape Transpose</td><td>7</td><td>1.0</td><td>canonical [rows, cols] back to the tensor's shape and axis order</td></tr>
  *   <tr><td>cast-fp16 / cast-bf16</td><td>Cast</td><td>7 / 13</td><td>1.0 / 1.6</td><td>fp16/bf16 weights (decoded in fp32, rounded to nearest even)</td></tr>
  * </table>
@@ -39,8 +43,8 @@ import java.util.List;
  */
 public enum EncodingCatalog {
   DENSE("dense", 1, "1.0", "initializer"),
-  UNPACK_ARITH("unpack-arith", 7, "1.0", "Cast", "Reshape", "Gather", "Div", "Mul", "Sub", "Add"),
-  UNPACK_BITWISE("unpack-bitwise", 18, "1.14", "Cast", "Reshape", "Gather", "BitShift", "BitwiseAnd", "BitwiseOr"),
+  UNPACK_ARITH("unpack-arith", 7, "1.0", "Cast", "Gather", "Reshape", "Add", "Mul", "Div", "Sub"),
+  UNPACK_BITWISE("unpack-bitwise", 18, "1.14", "Cast", "Gather", "Reshape", "Add", "Mul", "BitShift", "BitwiseAnd"),
   LUT_FP32("lut-fp32", 7, "1.0", "Gather", "Reshape"),
   LUT_FP16("lut-fp16", 7, "1.0", "Cast", "Gather", "Reshape"),
   LUT_GROUPS("lut-groups", 7, "1.0", "Range", "Mul", "Add", "Reshape"),

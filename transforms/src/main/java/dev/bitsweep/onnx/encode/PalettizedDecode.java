@@ -2,9 +2,6 @@ package dev.bitsweep.onnx.encode;
 
 import dev.bitsweep.compress.Float16;
 import dev.bitsweep.compress.PalettizedWeights;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,6 +24,35 @@ final class PalettizedDecode {
     }
     String entries = g.gather(table(g, p, weightName), index, 0);
     String weights = g.reshape(entries, rows, p.cols());
+    if (p.channelScales() != null) {
+      g.use(EncodingCatalog.CHANNEL_SCALE);
+      weights = g.mul(weights, scalesColumn(g, p.channelScales(), weightName));
+    }
+    return weights;
+  }
+
+  /**
+   * One table for the whole tensor and indices of 1, 2, 4 or 8 bits, all stored: the palette is looked up for every
+   * byte value first (a [256, 8/nbits] table of palette entries), so a single Gather over the packed bytes yields
+   * the weights. Saves a full-size Gather and int32 index tensor in ONNX Runtime's constant folding.
+   */
+  static boolean fusable(PalettizedWeights p) {
+    return p.groupCount() == 1 && BitPacking.planes(p.nbits()).length == 1;
+  }
+
+  static String decodeFused(DecodeGraph g, PalettizedWeights p, String weightName) {
+    int vectors = p.rows() * (p.cols() / p.clusterDim());
+    byte[] packed = BitPacking.packPlane(i -> p.indices()[i] & 0xff, vectors, 0, p.nbits());
+    String byteEntries = g.gather(table(g, p, weightName), g.byteTable(p.nbits()), 0);
+    String entries = g.gather(byteEntries, g.cast(g.uint8s(packed, packed.length), DecodeGraph.INT32), 0);
+    long unpacked = (long) packed.length * (8 / p.nbits());
+    String weights;
+    if (unpacked == vectors) {
+      weights = g.reshape(entries, p.rows(), p.cols());
+    } else {
+      String flat = g.reshape(entries, unpacked * p.clusterDim());
+      weights = g.reshape(g.truncate(flat, unpacked * p.clusterDim(), (long) p.rows() * p.cols()), p.rows(), p.cols());
+    }
     if (p.channelScales() != null) {
       g.use(EncodingCatalog.CHANNEL_SCALE);
       weights = g.mul(weights, scalesColumn(g, p.channelScales(), weightName));

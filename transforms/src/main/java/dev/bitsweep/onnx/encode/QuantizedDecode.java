@@ -52,7 +52,7 @@ final class QuantizedDecode {
     }
     if (g.opset >= 21) {
       g.use(EncodingCatalog.DQ_INT4);
-      byte[] packed = BitPacking.pack(i -> q.codes()[i], q.codes().length, 4);
+      byte[] packed = BitPacking.packInt4(i -> q.codes()[i], q.codes().length);
       return dequantize(g, q, g.initializer(q.dtype().onnxType(), dims, packed), q.dtype().onnxType());
     }
     return decodeCodes(g, q, CodeStream.all(i -> q.codes()[i], q.codes().length));
@@ -112,7 +112,7 @@ final class QuantizedDecode {
   private static String zeroPointsTyped(DecodeGraph g, QuantizedWeights q, long[] dims, int type) {
     int[] zp = q.zeroPoints();
     byte[] raw = type == DecodeGraph.INT4 || type == DecodeGraph.UINT4
-        ? BitPacking.pack(i -> zp[i], zp.length, 4)
+        ? BitPacking.packInt4(i -> zp[i], zp.length)
         : toBytes(zp);
     return g.initializer(type, dims, raw);
   }

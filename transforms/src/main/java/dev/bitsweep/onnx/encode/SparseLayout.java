@@ -1,6 +1,8 @@
 package dev.bitsweep.onnx.encode;
 
+import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.SparseWeights;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,14 +28,14 @@ final class SparseLayout {
     int weights = sparse.rows() * sparse.cols();
     this.units = weights / unitSize;
     this.keptUnits = keptUnits(sparse, unitSize, units);
-    byte[] maskBytes = sparse.mask();
-    String bits = g.unpack(g.uint8s(maskBytes, maskBytes.length), maskBytes.length, 1);
+    byte[] maskBytes = sparse.mask(); // already a 1-bit plane
+    String bits = g.unpackPlane(g.uint8s(maskBytes, maskBytes.length), maskBytes.length, 1);
     this.mask = g.truncate(bits, 8L * maskBytes.length, weights);
     String unitMask = mask;
     if (unitSize > 1) {
       g.use(EncodingCatalog.SPARSE_VECTORS);
       float[] ones = new float[unitSize];
-      java.util.Arrays.fill(ones, 1f);
+      Arrays.fill(ones, 1f);
       String perVector = g.reshape(g.cast(mask, DecodeGraph.FLOAT), units, unitSize);
       String keptWeights = g.node("MatMul", List.of(perVector, g.floats(new long[] {unitSize, 1}, ones)));
       unitMask = g.reshape(g.cast(g.cast(keptWeights, DecodeGraph.BOOL), DecodeGraph.INT32), units);
@@ -69,11 +71,19 @@ final class SparseLayout {
     return g.reshape(g.gather(stored, position, 0), sparse.rows(), sparse.cols());
   }
 
-  /** Pruned weights to exactly +0, kept weights unchanged (including -0.0). */
+  /**
+   * Pruned weights to exactly +0, kept weights unchanged. ONNX Runtime's Where turns a selected -0.0 into +0.0, so
+   * Where serves only when no kept weight decodes to -0.0; the arithmetic form keeps it.
+   */
   String applyMask(DecodeGraph g, String decoded) {
     String zero = g.floats(new long[0], 0f);
     String grid = g.reshape(mask, sparse.rows(), sparse.cols());
-    if (g.opset >= 9) {
+    boolean useWhere = g.opset >= 9;
+    if (useWhere && hasKeptNegativeZero()) {
+      g.note("a kept weight is -0.0, which ONNX Runtime's Where would turn into +0.0: masked with Mul/Add instead");
+      useWhere = false;
+    }
+    if (useWhere) {
       g.use(EncodingCatalog.MASK_WHERE);
       return g.node("Where", List.of(g.cast(grid, DecodeGraph.BOOL), decoded, zero));
     }
@@ -84,17 +94,36 @@ final class SparseLayout {
     return g.add(g.mul(decoded, m), g.mul(g.sub(zero, m), zero));
   }
 
+  private boolean hasKeptNegativeZero() {
+    float[] values = sparse.kept() instanceof DenseWeights dense
+        ? dense.matrix().values()
+        : sparse.kept().decompress().values();
+    for (int i = 0; i < values.length; i++) {
+      if (Float.floatToRawIntBits(values[i]) == 0x80000000 && sparse.isKept(i)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static int[] keptUnits(SparseWeights sparse, int unitSize, int units) {
+    byte[] mask = sparse.mask();
+    int weights = sparse.rows() * sparse.cols();
     int[] kept = new int[units];
     int count = 0;
-    for (int u = 0; u < units; u++) {
-      for (int d = 0; d < unitSize; d++) {
-        if (sparse.isKept(u * unitSize + d)) {
-          kept[count++] = u;
-          break;
+    int lastUnit = -1;
+    for (int b = 0; b < mask.length; b++) {
+      int bits = mask[b] & 0xff;
+      while (bits != 0) {
+        int weight = b * 8 + Integer.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        int unit = weight / unitSize;
+        if (weight < weights && unit != lastUnit) {
+          kept[count++] = unit;
+          lastUnit = unit;
         }
       }
     }
-    return java.util.Arrays.copyOf(kept, count);
+    return Arrays.copyOf(kept, count);
   }
 }

@@ -1,6 +1,5 @@
 package dev.bitsweep.onnx.encode;
 
-import com.google.protobuf.ByteString;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.Float16;
@@ -73,6 +72,22 @@ public final class WeightEncoder {
    */
   public EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape, int outputAxis,
       CompressedWeights weights) {
+    return encode(graph, tensorName, tensorShape, outputAxis, weights, false);
+  }
+
+  /**
+   * The same for a weight inside a subgraph ({@code If} branch, {@code Loop}/{@code Scan} body): the decode goes
+   * into that subgraph. Differs from {@link #encode} only for IR 3 models, where subgraphs cannot hold initializers
+   * (those must be graph inputs): the encoded tensors become Constant nodes, and below opset 9, where Constant holds
+   * only float tensors, the weight is stored dense (exact; noted in the result).
+   */
+  public EncodedLayer encodeInSubgraph(Onnx.GraphProto.Builder subgraph, String tensorName, long[] tensorShape,
+      int outputAxis, CompressedWeights weights) {
+    return encode(subgraph, tensorName, tensorShape, outputAxis, weights, true);
+  }
+
+  private EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape, int outputAxis,
+      CompressedWeights weights, boolean subgraph) {
     CanonicalLayout layout = new CanonicalLayout(tensorShape, outputAxis);
     if (layout.rows() != weights.rows() || layout.cols() != weights.cols()) {
       throw new IllegalArgumentException("layer " + tensorName + ": compressed weights are " + weights.rows() + "x"
@@ -95,6 +110,12 @@ public final class WeightEncoder {
           + "stored dense");
       weights = new DenseWeights(s.decompress());
     }
+    boolean constantsOnly = irVersion < 4 && subgraph;
+    if (constantsOnly && opset < 9 && !(weights instanceof DenseWeights)) {
+      g.note("IR " + irVersion + " subgraph at opset " + opset + ": initializers are not allowed and Constant holds only "
+          + "float tensors, so the weight is stored dense");
+      weights = new DenseWeights(weights.decompress());
+    }
     if (weights instanceof DenseWeights dense) {
       storeDense(g, layout, dense, outputType, tensorName);
     } else {
@@ -108,15 +129,19 @@ public final class WeightEncoder {
     }
 
     slot.remove(graph);
-    List<Onnx.NodeProto> nodes = g.nodes();
+    List<Onnx.NodeProto> nodes = new ArrayList<>();
+    if (constantsOnly) {
+      g.initializers().forEach(t -> nodes.add(constantNode(t)));
+    } else {
+      graph.addAllInitializer(g.initializers());
+      if (irVersion < 4) {
+        // IR 3 requires every initializer to be a graph input (ONNX Runtime still treats them as constants).
+        g.initializers().forEach(t -> graph.addInput(valueInfo(t)));
+      }
+    }
+    nodes.addAll(g.nodes());
     for (int i = 0; i < nodes.size(); i++) {
       graph.addNode(i, nodes.get(i));
-    }
-    graph.addAllInitializer(g.initializers());
-    if (irVersion < 4 && slot.wasGraphInput()) {
-      for (Onnx.TensorProto t : g.initializers()) {
-        graph.addInput(valueInfo(t));
-      }
     }
     List<String> ops = new ArrayList<>(g.ops());
     return EncodedLayer.of(tensorName, family, new ArrayList<>(g.components()), ops, g.storedBytes(),
@@ -138,6 +163,9 @@ public final class WeightEncoder {
 
   /** The canonical float [rows, cols] decode of a non-dense form. */
   private static String decodeCanonical(DecodeGraph g, CompressedWeights weights, String tensorName) {
+    if (weights instanceof PalettizedWeights p && PalettizedDecode.fusable(p)) {
+      return PalettizedDecode.decodeFused(g, p, tensorName);
+    }
     if (weights instanceof PalettizedWeights p) {
       int vectors = p.rows() * (p.cols() / p.clusterDim());
       return PalettizedDecode.decode(g, p, CodeStream.all(i -> p.indices()[i] & 0xff, vectors), tensorName);
@@ -176,9 +204,6 @@ public final class WeightEncoder {
     if (!identityPermutation) {
       g.use(EncodingCatalog.LAYOUT);
       out = g.transpose(out, layout.inversePermutation());
-    }
-    if (out.equals(canonical)) {
-      out = g.node("Identity", List.of(canonical));
     }
     return out;
   }
@@ -231,6 +256,12 @@ public final class WeightEncoder {
         .setType(Onnx.TypeProto.newBuilder().setTensorType(
             Onnx.TypeProto.Tensor.newBuilder().setElemType(t.getDataType()).setShape(shape)))
         .build();
+  }
+
+  private static Onnx.NodeProto constantNode(Onnx.TensorProto t) {
+    Onnx.AttributeProto value = Onnx.AttributeProto.newBuilder().setName("value")
+        .setType(Onnx.AttributeProto.AttributeType.TENSOR).setT(t.toBuilder().clearName()).build();
+    return Onnx.NodeProto.newBuilder().setOpType("Constant").addOutput(t.getName()).addAttribute(value).build();
   }
 
   /** Every tensor and node name used in the graph and its subgraphs (new names must not collide or shadow). */

@@ -61,7 +61,7 @@ public final class OrtDecode {
     }
   }
 
-  /** Any float tensor's values as floats (float16/bfloat16 widened exactly). */
+  /** A tensor's values as floats: float16/bfloat16 widened exactly; int8/uint8/int32/int64 for debugging decodes. */
   public static float[] toFloats(OnnxTensor tensor) {
     TensorInfo info = tensor.getInfo();
     ByteBuffer raw = tensor.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -79,7 +79,27 @@ public final class OrtDecode {
           out[i] = Float16.bfloat16ToFloat(raw.getShort(2 * i));
         }
       }
-      default -> throw new IllegalArgumentException("not a float tensor: " + info.onnxType);
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = raw.getInt(4 * i);
+        }
+      }
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = raw.getLong(8 * i);
+        }
+      }
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = raw.get(i);
+        }
+      }
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = raw.get(i) & 0xff;
+        }
+      }
+      default -> throw new IllegalArgumentException("not a float or small integer tensor: " + info.onnxType);
     }
     return out;
   }

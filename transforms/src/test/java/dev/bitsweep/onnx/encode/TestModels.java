@@ -107,11 +107,17 @@ final class TestModels {
 
   /** Y = If(C) then Identity(W) (W an initializer of the then-branch) else Identity(X). */
   static Onnx.ModelProto ifBranch(int opset, String weight, long[] shape, float[] values) {
-    Onnx.GraphProto thenBranch = Onnx.GraphProto.newBuilder().setName("then")
-        .addInitializer(tensor(weight, shape, values, DecodeGraph.FLOAT))
-        .addNode(node("Identity", new String[] {weight}, "then_out"))
-        .addOutput(valueInfo("then_out", DecodeGraph.FLOAT, shape))
-        .build();
+    Onnx.GraphProto.Builder thenBranch = Onnx.GraphProto.newBuilder().setName("then");
+    if (irVersionFor(opset) < 4) {
+      // IR 3 initializers must be graph inputs, which an If branch cannot have: such models use Constant nodes.
+      Onnx.AttributeProto value = Onnx.AttributeProto.newBuilder().setName("value")
+          .setType(Onnx.AttributeProto.AttributeType.TENSOR).setT(tensor("", shape, values, DecodeGraph.FLOAT)).build();
+      thenBranch.addNode(node("Constant", new String[0], weight).toBuilder().addAttribute(value));
+    } else {
+      thenBranch.addInitializer(tensor(weight, shape, values, DecodeGraph.FLOAT));
+    }
+    thenBranch.addNode(node("Identity", new String[] {weight}, "then_out"))
+        .addOutput(valueInfo("then_out", DecodeGraph.FLOAT, shape));
     Onnx.GraphProto elseBranch = Onnx.GraphProto.newBuilder().setName("else")
         .addNode(node("Identity", new String[] {"X"}, "else_out"))
         .addOutput(valueInfo("else_out", DecodeGraph.FLOAT, shape))
