@@ -28,6 +28,9 @@ import java.util.stream.IntStream;
  * rank; {@code iid} X = Z (with T = 2N still a full-rank Wishart H, but with weak correlations GPTQ gains less);
  * {@code factor} half-scale noise plus N/8 shared directions (strong correlations).
  *
+ * <p>Wall seconds depend on what else runs on the machine; process CPU seconds are reported beside them (on an idle
+ * 2-core machine, wall ≈ CPU / 2 for the parallel parts).
+ *
  * <p>Usage: {@code CalibrationBenchmark [--size N] [--tokens T] [--features mixed|iid|factor] [--json]}.
  */
 public final class CalibrationBenchmark {
@@ -57,6 +60,7 @@ public final class CalibrationBenchmark {
     results.put("tokens", tokens);
     results.put("features", features);
     results.put("threads", Runtime.getRuntime().availableProcessors());
+    results.put("load_average", OS.getSystemLoadAverage());
 
     WeightMatrix w = new WeightMatrix(gaussian(size * size, 1), size, size);
     float[] x = switch (features) {
@@ -74,8 +78,10 @@ public final class CalibrationBenchmark {
 
     GptqConfig gptqConfig = new GptqConfig(4, 128, false, 128, 0.01, false);
     start = System.nanoTime();
+    long startCpu = OS.getProcessCpuTime();
     Gptq.Result gptq = new Gptq(gptqConfig).quantize("bench", w, h);
     results.put("gptq_seconds", seconds(start));
+    results.put("gptq_cpu_seconds", cpuSeconds(startCpu));
     double gptqError = OutputError.of(w, gptq.weights().decompress(), h);
     double rtnError = OutputError.of(w, RoundToNearest.quantize(w, 4, 128, false).decompress(), h);
     results.put("gptq_output_error", gptqError);
@@ -83,8 +89,10 @@ public final class CalibrationBenchmark {
     results.put("gptq_over_rtn", gptqError / rtnError);
 
     start = System.nanoTime();
+    startCpu = OS.getProcessCpuTime();
     SparseGpt.Result sparse = new SparseGpt(SparseGptConfig.unstructured(0.5)).prune("bench", w, h);
     results.put("sparsegpt_seconds", seconds(start));
+    results.put("sparsegpt_cpu_seconds", cpuSeconds(startCpu));
     double sparseError = OutputError.of(w, sparse.weights().decompress(), h);
     double magnitudeError = OutputError.of(w, MagnitudeBaseline.prune(w, 0.5), h);
     results.put("sparsegpt_output_error", sparseError);
@@ -155,6 +163,13 @@ public final class CalibrationBenchmark {
       }
     });
     return x;
+  }
+
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+  private static double cpuSeconds(long startCpu) {
+    return (OS.getProcessCpuTime() - startCpu) / 1e9;
   }
 
   private static double seconds(long start) {

@@ -26,13 +26,18 @@ final class TransposedColumns implements AutoCloseable {
     this.rows = rows;
     this.cols = cols;
     this.columns = new FloatPointer((long) rows * cols);
-    float[] column = new float[rows];
-    for (int k = 0; k < cols; k++) {
-      int source = order[k];
+    int tile = 64;
+    float[] slab = new float[tile * rows];
+    for (int k0 = 0; k0 < cols; k0 += tile) {
+      int width = Math.min(tile, cols - k0);
+      // row-major reads stay cache-friendly when a tile of columns is gathered row by row
       for (int r = 0; r < rows; r++) {
-        column[r] = w[r * cols + source];
+        int rowBase = r * cols;
+        for (int k = 0; k < width; k++) {
+          slab[k * rows + r] = w[rowBase + order[k0 + k]];
+        }
       }
-      columns.position((long) k * rows).put(column, 0, rows);
+      columns.position((long) k0 * rows).put(slab, 0, width * rows);
     }
     columns.position(0);
   }
