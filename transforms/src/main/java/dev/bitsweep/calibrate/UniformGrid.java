@@ -46,7 +46,7 @@ final class UniformGrid {
       if (amax == 0) {
         amax = 1;
       }
-      scales[index] = (float) (2 * amax / levels);
+      scales[index] = Math.max(Float.MIN_NORMAL, (float) (2 * amax / levels));
       zeros[index] = 0;
     } else {
       double low = Math.min(lo, 0.0);
@@ -55,7 +55,8 @@ final class UniformGrid {
         low = -1;
         high = 1;
       }
-      float scale = (float) ((high - low) / levels);
+      // subnormal ranges would round the scale to 0; the smallest normal scale still decodes them to ~0
+      float scale = Math.max(Float.MIN_NORMAL, (float) ((high - low) / levels));
       scales[index] = scale;
       zeros[index] = (int) Math.max(minCode, Math.min(maxCode, Math.rint(-low / scale)));
     }

@@ -57,6 +57,41 @@ class SparseGptTest {
   }
 
   @Test
+  void jointQuantizationMatchesStraightforwardAlgorithm() {
+    SparseGptConfig config = SparseGptConfig.nOfM(2, 4).withBlockSize(64).withQuantization(3, false);
+    SparseWeights got = new SparseGpt(config).prune(W, H).weights();
+    Reference reference = new Reference(W, H, config);
+
+    assertArrayEquals(reference.pruned, prunedOf(got));
+    float[] values = got.decompress().values();
+    for (int i = 0; i < values.length; i++) {
+      assertEquals((float) reference.values[i], values[i], "weight " + i);
+    }
+  }
+
+  @Test
+  void groupedConvHessiansPruneEachRowGroupWithItsOwnHessian() {
+    int cols = 16;
+    WeightMatrix w = Layers.gaussianWeights(4, cols, 27);
+    double[] h0 = Layers.hessian(Layers.correlatedTokens(64, cols, 28), 64, cols);
+    double[] h1 = Layers.hessian(Layers.correlatedTokens(64, cols, 29), 64, cols);
+    double[] both = new double[2 * cols * cols];
+    System.arraycopy(h0, 0, both, 0, h0.length);
+    System.arraycopy(h1, 0, both, h0.length, h1.length);
+    SparseGpt sparseGpt = new SparseGpt(SparseGptConfig.unstructured(0.5));
+
+    float[] grouped = sparseGpt.prune(w, both).weights().decompress().values();
+    float[] first = sparseGpt.prune(new WeightMatrix(Hessians.rows(w, 0, 2), 2, cols), h0).weights().decompress()
+        .values();
+    float[] second = sparseGpt.prune(new WeightMatrix(Hessians.rows(w, 2, 4), 2, cols), h1).weights().decompress()
+        .values();
+    float[] expected = new float[4 * cols];
+    System.arraycopy(first, 0, expected, 0, 2 * cols);
+    System.arraycopy(second, 0, expected, 2 * cols, 2 * cols);
+    assertArrayEquals(expected, grouped);
+  }
+
+  @Test
   void twoOfFourPatternIsExactAndBeatsMagnitude() {
     SparseWeights sparse = new SparseGpt(SparseGptConfig.nOfM(2, 4)).prune(W, H).weights();
     for (int r = 0; r < W.rows(); r++) {
@@ -128,6 +163,8 @@ class SparseGptTest {
   static final class Reference {
     final boolean[] pruned;
     final double[] values;
+    final float[] scales;
+    final int[] zeros;
 
     Reference(WeightMatrix weights, double[] h, SparseGptConfig config) {
       int rows = weights.rows();
@@ -142,6 +179,20 @@ class SparseGptTest {
       }
       pruned = new boolean[rows * n];
       values = new double[rows * n];
+      scales = new float[rows];
+      zeros = new int[rows];
+      if (config.quantizes()) { // asymmetric per-row grid over the original weights
+        for (int r = 0; r < rows; r++) {
+          double lo = 0;
+          double hi = 0;
+          for (int c = 0; c < n; c++) {
+            lo = Math.min(lo, w[r][c]);
+            hi = Math.max(hi, w[r][c]);
+          }
+          scales[r] = (float) ((hi - lo) / ((1 << config.nbits()) - 1));
+          zeros[r] = (int) Math.rint(-lo / scales[r]);
+        }
+      }
       long total = Math.round(config.targetSparsity() * rows * n);
       for (int c1 = 0; c1 < n; c1 += config.blockSize()) {
         int c2 = Math.min(n, c1 + config.blockSize());
@@ -166,6 +217,11 @@ class SparseGptTest {
           }
           for (int r = 0; r < rows; r++) {
             double kept = pruned[r * n + i] ? 0 : w[r][i];
+            if (config.quantizes()) {
+              int levels = (1 << config.nbits()) - 1;
+              int code = (int) Math.max(0, Math.min(levels, Math.rint((float) kept / scales[r]) + zeros[r]));
+              kept = (float) (code - zeros[r]) * scales[r];
+            }
             values[r * n + i] = kept;
             double error = (w[r][i] - kept) / u[i][i];
             for (int j = i + 1; j < n; j++) {
