@@ -102,7 +102,8 @@ public final class CalibrationBenchmark {
     if (json) {
       StringBuilder out = new StringBuilder("{");
       results.forEach((k, v) -> out.append(out.length() > 1 ? ", " : "").append('"').append(k).append("\": ")
-          .append(v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d) : v));
+          .append(v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d)
+              : v instanceof String text ? '"' + text + '"' : v));
       System.out.println(out.append('}'));
     } else {
       results.forEach((k, v) -> System.out.println(
