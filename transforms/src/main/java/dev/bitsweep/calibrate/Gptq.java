@@ -136,6 +136,7 @@ public final class Gptq {
     private void quantizeBlock(int c1, int c2, float[] block, float[] beyond, float[] uBlock, float[] errors,
         int[] order, int r0, int r1) {
       int width = c2 - c1;
+      byte[] blockCodes = new byte[width * (r1 - r0)]; // column-major like the block; scattered once at the end
       for (int j = 0; j < width; j++) {
         int column = c1 + j;
         int original = order[column];
@@ -148,7 +149,7 @@ public final class Gptq {
           int s = r * scalesPerRow + (groupSize == 0 ? 0 : original / groupSize);
           float value = block[at + r];
           int code = grid.code(value, scales[s], zeros[s]);
-          codes[r * cols + original] = (byte) code;
+          blockCodes[j * (r1 - r0) + r - r0] = (byte) code;
           errors[at + r] = (value - UniformGrid.decode(code, scales[s], zeros[s])) / diagonal;
         }
         for (int k = j + 1; k < width; k++) {
@@ -157,6 +158,11 @@ public final class Gptq {
           for (int r = r0; r < r1; r++) {
             block[target + r] -= errors[at + r] * feedback;
           }
+        }
+      }
+      for (int r = r0; r < r1; r++) {
+        for (int j = 0; j < width; j++) {
+          codes[r * cols + order[c1 + j]] = blockCodes[j * (r1 - r0) + r - r0];
         }
       }
     }

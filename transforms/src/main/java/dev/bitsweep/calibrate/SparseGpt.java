@@ -119,14 +119,16 @@ public final class SparseGpt {
           c2 = Math.min(cols, c1 + config.blockSize());
           float[] block = pending.read(c1, c2);
           float[] uBlock = u.block(c1, c2, c1, c2);
+          boolean[] prunedBlock = new boolean[block.length]; // column-major like the block
           if (!config.structured()) {
             long quota = shareOfTarget(c2) - shareOfTarget(c1);
-            markLowestSaliency(block, uBlock, c1, c2, (int) quota);
+            markLowestSaliency(block, uBlock, c2 - c1, prunedBlock, (int) quota);
           }
           float[] errors = new float[block.length];
           int from = c1;
           int to = c2;
-          TransposedColumns.forEachRowChunk(rows, (r0, r1) -> pruneBlock(from, to, block, uBlock, errors, r0, r1));
+          TransposedColumns.forEachRowChunk(rows,
+              (r0, r1) -> pruneBlock(from, to, block, prunedBlock, uBlock, errors, r0, r1));
           pending.propagate(errors, c1, c2, u);
         }
         return u.percdampUsed();
@@ -138,25 +140,30 @@ public final class SparseGpt {
       return Math.round((double) pruneCount * column / cols);
     }
 
-    /** Algorithm 1's inner loop over the columns c1..c2 of one block, for rows r0..r1. */
-    private void pruneBlock(int c1, int c2, float[] block, float[] uBlock, float[] errors, int r0, int r1) {
+    /**
+     * Algorithm 1's inner loop over the columns c1..c2 of one block, for rows r0..r1. A processed column of
+     * {@code block} is overwritten with its final values; the block's results reach the row-major outputs at the end.
+     */
+    private void pruneBlock(int c1, int c2, float[] block, boolean[] prunedBlock, float[] uBlock, float[] errors,
+        int r0, int r1) {
       int width = c2 - c1;
+      int chunkRows = r1 - r0;
+      byte[] chunkCodes = new byte[width * chunkRows];
       for (int j = 0; j < width; j++) {
-        int column = c1 + j;
-        if (config.structured() && column % config.pruneM() == 0) {
-          markLowestSaliencyPerRow(block, uBlock, c1, c2, column, r0, r1);
+        if (config.structured() && j % config.pruneM() == 0) {
+          markLowestSaliencyPerRow(block, uBlock, width, j, prunedBlock, r0, r1);
         }
         float diagonal = uBlock[j * width + j];
         int at = j * rows;
         for (int r = r0; r < r1; r++) {
           float value = block[at + r];
-          float kept = pruned[r * cols + column] ? 0f : value;
+          float kept = prunedBlock[at + r] ? 0f : value;
           if (grid != null) {
             int code = grid.code(kept, scales[r], zeros[r]);
-            codes[r * cols + column] = (byte) code;
+            chunkCodes[j * chunkRows + r - r0] = (byte) code;
             kept = UniformGrid.decode(code, scales[r], zeros[r]);
           }
-          weights[r * cols + column] = kept;
+          block[at + r] = kept;
           errors[at + r] = (value - kept) / diagonal;
         }
         for (int k = j + 1; k < width; k++) {
@@ -167,15 +174,22 @@ public final class SparseGpt {
           }
         }
       }
+      for (int r = r0; r < r1; r++) {
+        for (int j = 0; j < width; j++) {
+          int at = j * rows + r;
+          weights[r * cols + c1 + j] = block[at];
+          pruned[r * cols + c1 + j] = prunedBlock[at];
+          codes[r * cols + c1 + j] = chunkCodes[j * chunkRows + r - r0];
+        }
+      }
     }
 
     /** Unstructured: prunes the {@code quota} weights of the block with the smallest w² / U_jj² (ties: first index). */
-    private void markLowestSaliency(float[] block, float[] uBlock, int c1, int c2, int quota) {
+    private void markLowestSaliency(float[] block, float[] uBlock, int width, boolean[] prunedBlock, int quota) {
       quota = Math.min(quota, block.length);
       if (quota <= 0) {
         return;
       }
-      int width = c2 - c1;
       float[] saliency = new float[block.length];
       for (int j = 0; j < width; j++) {
         float diagonal = uBlock[j * width + j];
@@ -188,30 +202,30 @@ public final class SparseGpt {
       int taken = 0;
       for (int i = 0; i < saliency.length; i++) {
         if (saliency[i] < threshold) {
-          pruned[(i % rows) * cols + c1 + i / rows] = true;
+          prunedBlock[i] = true;
           taken++;
         }
       }
       for (int i = 0; i < saliency.length && taken < quota; i++) {
         if (saliency[i] == threshold) {
-          pruned[(i % rows) * cols + c1 + i / rows] = true;
+          prunedBlock[i] = true;
           taken++;
         }
       }
     }
 
     /**
-     * n:m: in each row, prunes the n smallest-saliency weights among columns [column, column + m) (a trailing partial
+     * n:m: in each row, prunes the n smallest-saliency weights among block columns [first, first + m) (a trailing partial
      * group of L columns prunes floor(n·L/m)).
      */
-    private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int c1, int c2, int column, int r0, int r1) {
-      int width = c2 - c1;
-      int length = Math.min(config.pruneM(), c2 - column);
+    private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int width, int first, boolean[] prunedBlock,
+        int r0, int r1) {
+      int length = Math.min(config.pruneM(), width - first);
       int count = config.pruneN() * length / config.pruneM();
       float[] saliency = new float[length];
       for (int r = r0; r < r1; r++) {
         for (int k = 0; k < length; k++) {
-          int j = column - c1 + k;
+          int j = first + k;
           float diagonal = uBlock[j * width + j];
           float value = block[j * rows + r];
           saliency[k] = value * value / (diagonal * diagonal);
@@ -219,11 +233,11 @@ public final class SparseGpt {
         for (int taken = 0; taken < count; taken++) {
           int lowest = -1;
           for (int k = 0; k < length; k++) {
-            if (!pruned[r * cols + column + k] && (lowest < 0 || saliency[k] < saliency[lowest])) {
+            if (!prunedBlock[(first + k) * rows + r] && (lowest < 0 || saliency[k] < saliency[lowest])) {
               lowest = k;
             }
           }
-          pruned[r * cols + column + lowest] = true;
+          prunedBlock[(first + lowest) * rows + r] = true;
         }
       }
     }
