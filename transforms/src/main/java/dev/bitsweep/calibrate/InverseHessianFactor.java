@@ -1,6 +1,6 @@
 package dev.bitsweep.calibrate;
 
-import static org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR;
+import static org.bytedeco.openblas.global.openblas.LAPACK_COL_MAJOR;
 import static org.bytedeco.openblas.global.openblas.LAPACKE_dpotrf;
 import static org.bytedeco.openblas.global.openblas.LAPACKE_dtrtri;
 
@@ -48,8 +48,9 @@ final class InverseHessianFactor implements AutoCloseable {
       double tried = percdamp;
       for (int attempt = 0; attempt <= MAX_RETRIES; attempt++, tried *= 10) {
         copyReversedWithDamping(hessian, n, tried * meanDiagonal, work);
-        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, (byte) 'L', n, work, n) == 0) {
-          int info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, (byte) 'L', (byte) 'N', n, work, n);
+        // The row-major lower triangle is the column-major upper one: LAPACK works in place, no layout copies.
+        if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, (byte) 'U', n, work, n) == 0) {
+          int info = LAPACKE_dtrtri(LAPACK_COL_MAJOR, (byte) 'U', (byte) 'N', n, work, n);
           if (info != 0) {
             throw new IllegalStateException(layer + ": triangular inverse failed (LAPACK info " + info + ")");
           }
