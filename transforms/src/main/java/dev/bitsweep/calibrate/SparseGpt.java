@@ -35,7 +35,7 @@ public final class SparseGpt {
 
   /** Prunes {@code w} given its input Hessian (grouped convs: see {@link Hessians}); names {@code layer} in errors. */
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
-    int groups = Hessians.groupCount(layer, w, hessian);
+    int groups = Hessians.calibratedGroupCount(layer, w, hessian);
     int rows = w.rows();
     int cols = w.cols();
     int rowsPerGroup = rows / groups;
