@@ -40,18 +40,30 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  */
 public final class SweepRunner {
 
-  /** Where and how to run. */
-  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
+  /**
+   * Where and how to run. {@code restartAttempts}: how often Flink restarts the job after a failure (null: the
+   * cluster's restart strategy).
+   */
+  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage,
+      Integer restartAttempts) {
+    public Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
+      this(runner, flinkMaster, parallelism, outOverride, filesToStage, null);
+    }
+
     public static Launch embedded() {
       return new Launch("flink", "[local]", 2, null, List.of());
     }
 
     public Launch withRunner(String runner) {
-      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage);
+      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage, restartAttempts);
     }
 
     public Launch withOut(Path out) {
-      return new Launch(runner, flinkMaster, parallelism, out, filesToStage);
+      return new Launch(runner, flinkMaster, parallelism, out, filesToStage, restartAttempts);
+    }
+
+    public Launch withRestartAttempts(Integer attempts) {
+      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage, attempts);
     }
 
     /** A Flink session cluster at {@code restAddress} (HOST:PORT); the job jar is found by {@link JobJar}. */
@@ -213,6 +225,11 @@ public final class SweepRunner {
     options.setFlinkMaster(launch.flinkMaster());
     options.setParallelism(launch.parallelism());
     options.setJobName(jobName);
+    if (launch.restartAttempts() != null) {
+      // A fixed-delay strategy for this job only, instead of the cluster's.
+      options.setNumberOfExecutionRetries(launch.restartAttempts());
+      options.setExecutionRetryDelay(2000L);
+    }
     if (launch.onCluster()) {
       options.setFilesToStage(launch.stagedFiles());
     } else if (!launch.filesToStage().isEmpty()) {
