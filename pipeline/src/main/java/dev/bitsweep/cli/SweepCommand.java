@@ -48,7 +48,7 @@ final class SweepCommand implements Callable<Integer> {
   List<String> filesToStage;
 
   @Option(names = "--restart-attempts", paramLabel = "N",
-      description = "Flink restarts of the job after a failure, 2 s apart (default: the cluster's restart strategy).")
+      description = "Flink restarts of the job after a failure, 2 s apart; 0 = none (default: the cluster's restart strategy).")
   Integer restartAttempts;
 
   @Override

@@ -226,9 +226,7 @@ public final class SweepRunner {
     options.setParallelism(launch.parallelism());
     options.setJobName(jobName);
     if (launch.restartAttempts() != null) {
-      // A fixed-delay strategy for this job only, instead of the cluster's.
-      options.setNumberOfExecutionRetries(launch.restartAttempts());
-      options.setExecutionRetryDelay(2000L);
+      options.setFlinkConfDir(restartStrategyConf(launch.restartAttempts()).toString());
     }
     if (launch.onCluster()) {
       options.setFilesToStage(launch.stagedFiles());
@@ -236,6 +234,25 @@ public final class SweepRunner {
       options.setFilesToStage(launch.filesToStage());
     }
     return options;
+  }
+
+  /**
+   * A client configuration directory holding only a restart strategy: Flink applies it to this job instead of the
+   * cluster's. (Beam's numberOfExecutionRetries reaches only streaming jobs; the sweep is a batch job.)
+   */
+  private static Path restartStrategyConf(int attempts) {
+    try {
+      Path dir = Files.createTempDirectory("bitsweep-flink-conf");
+      String conf = attempts == 0 ? "restart-strategy.type: none\n"
+          : "restart-strategy.type: fixed-delay\nrestart-strategy.fixed-delay.attempts: " + attempts
+              + "\nrestart-strategy.fixed-delay.delay: 2 s\n";
+      Path file = Files.writeString(dir.resolve("config.yaml"), conf);
+      file.toFile().deleteOnExit();
+      dir.toFile().deleteOnExit();
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a Flink client configuration for --restart-attempts", e);
+    }
   }
 
   private static String describe(List<SkippedTensor> skipped) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bitsweep.Fixtures;
 import dev.bitsweep.cli.Main;
 import dev.bitsweep.pipeline.Progress;
 import dev.bitsweep.pipeline.SweepOutcome;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LostWorkerTest {
-  private static final int TOTAL_COMPRESS_TASKS = WideMlpSweep.CONFIGS * WideMlpSweep.LAYERS;
+  private static final int TOTAL_COMPRESS_TASKS = SyntheticSweep.CONFIGS * SyntheticSweep.LAYERS;
   private final ExecutorService submitter = Executors.newSingleThreadExecutor();
   private ProcessCluster cluster;
   private Path spec;
@@ -45,7 +46,8 @@ class LostWorkerTest {
   @BeforeAll
   void startClusterAndEmbeddedReference() {
     ClusterTests.jobJar();
-    spec = WideMlpSweep.write(ProcessCluster.testClustersDir().resolve("lost-worker-spec"));
+    spec = SyntheticSweep.write(ProcessCluster.testClustersDir().resolve("lost-worker-spec"), 1024,
+        Fixtures.digits().resolve("eval"));
     cluster = ProcessCluster.start("lost-worker", 18660, "--taskmanagers", "1", "--slots", "2",
         "--restart-strategy", "fixed-delay", "--restart-attempts", "3", "--restart-delay", "2 s",
         "--heartbeat-interval", "2000", "--heartbeat-timeout", "10000");
@@ -80,7 +82,7 @@ class LostWorkerTest {
         .path("entries").size() > 0, "the job saw the lost TaskManager's failure and was restarted");
     List<Map<String, Object>> perConfig = ResultTables.query("SELECT config_id, count(*) AS n FROM "
         + ResultTables.table(outcome.out(), "runs") + " GROUP BY config_id ORDER BY config_id");
-    assertEquals(WideMlpSweep.CONFIGS, perConfig.size());
+    assertEquals(SyntheticSweep.CONFIGS, perConfig.size());
     perConfig.forEach(row -> assertEquals(1L, row.get("n"), row.toString()));
     ResultTables.assertSameResults(embedded.out(), outcome.out());
   }

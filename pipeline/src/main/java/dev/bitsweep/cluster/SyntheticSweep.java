@@ -1,7 +1,6 @@
 package dev.bitsweep.cluster;
 
 import com.google.protobuf.ByteString;
-import dev.bitsweep.Fixtures;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,22 +11,22 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /**
- * A sweep with a compression stage long enough to lose a worker in: an untrained 64-1024-1024-1024-10 MLP (fixed
- * seed, so every run sees the same bytes) over the digits eval data, 20 configs x 4 layers = 80 compression tasks.
+ * A synthetic sweep whose compression stage matters (cluster benchmark, lost-worker test): an untrained
+ * 64-H-H-H-10 MLP (fixed seed, so every run sees the same bytes) over the digits eval data (accuracy is near chance;
+ * only the work and the reproducibility count), 19 configs x 4 layers = 76 compression tasks.
  */
-final class WideMlpSweep {
-  static final int HIDDEN = 1024;
-  static final int CONFIGS = 20;
-  static final int LAYERS = 4;
+public final class SyntheticSweep {
+  public static final int CONFIGS = 19;
+  public static final int LAYERS = 4;
   private static final int FLOAT = 1;
 
-  private WideMlpSweep() {}
+  private SyntheticSweep() {}
 
-  /** Writes model.onnx and sweep.yaml (absolute paths) into {@code dir}; returns the spec. */
-  static Path write(Path dir) {
+  /** Writes model.onnx and sweep.yaml (absolute paths) into {@code dir}; {@code evalData}: the digits eval directory. */
+  public static Path write(Path dir, int hidden, Path evalData) {
     try {
       Files.createDirectories(dir);
-      Files.write(dir.resolve("model.onnx"), model().toByteArray());
+      Files.write(dir.resolve("model.onnx"), model(hidden).toByteArray());
       Path spec = dir.resolve("sweep.yaml");
       Files.writeString(spec, """
           name: wide-mlp
@@ -39,13 +38,17 @@ final class WideMlpSweep {
           grid:
             - method: palettize
               mode: kmeans
-              nbits: [8, 7, 6, 5, 4, 3, 2]
+              nbits: [8, 6, 4, 3, 2, 1]
               granularity: per_tensor
             - method: palettize
               mode: kmeans
               nbits: [8, 6, 4, 2]
               granularity: per_grouped_channel
-              group_size: [16, 64]
+              group_size: 2
+            - method: palettize
+              mode: uniform
+              nbits: [8, 4, 2]
+              granularity: per_tensor
             - method: linear_quantize
               mode: linear_symmetric
               dtype: int8
@@ -57,17 +60,17 @@ final class WideMlpSweep {
               block_size: [32, 64]
             - method: prune
               mode: magnitude
-              target_sparsity: [0.5, 0.75]
-          """.formatted(dir.resolve("model.onnx"), Fixtures.digits().resolve("eval")));
+              target_sparsity: [0.5, 0.75, 0.9]
+          """.formatted(dir.resolve("model.onnx"), evalData.toAbsolutePath().normalize()));
       return spec;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  static Onnx.ModelProto model() {
+  static Onnx.ModelProto model(int hidden) {
     Random random = new Random(20261125);
-    int[] widths = {64, HIDDEN, HIDDEN, HIDDEN, 10};
+    int[] widths = {64, hidden, hidden, hidden, 10};
     Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder().setName("wide_mlp")
         .addInput(valueInfo("input", "batch", 1, 8, 8))
         .addOutput(valueInfo("logits", "batch", 10))
