@@ -47,10 +47,6 @@ final class SweepCommand implements Callable<Integer> {
       description = "Job jar(s) to upload to a Flink cluster (default: the bitsweep job jar when --flink-master is a cluster).")
   List<String> filesToStage;
 
-  @Option(names = "--restart-attempts", paramLabel = "N",
-      description = "Flink restarts of the job after a failure, 2 s apart; 0 = none (default: the cluster's restart strategy).")
-  Integer restartAttempts;
-
   @Override
   public Integer call() {
     if (!runner.equals("flink") && !runner.equals("direct")) {
@@ -60,10 +56,7 @@ final class SweepCommand implements Callable<Integer> {
       throw new dev.bitsweep.spec.SpecException("--parallelism must be >= 1, got " + parallelism);
     }
     SweepRunner.Launch launch = new SweepRunner.Launch(runner, flinkMaster, parallelism, out,
-        filesToStage == null ? List.of() : filesToStage).withRestartAttempts(restartAttempts);
-    if (restartAttempts != null && restartAttempts < 0) {
-      throw new dev.bitsweep.spec.SpecException("--restart-attempts must be >= 0, got " + restartAttempts);
-    }
+        filesToStage == null ? List.of() : filesToStage);
     SweepOutcome outcome = new SweepRunner(System.out).run(spec, launch);
     System.out.println();
     System.out.print(Report.table(outcome.runs()));

@@ -40,30 +40,19 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  */
 public final class SweepRunner {
 
-  /**
-   * Where and how to run. {@code restartAttempts}: how often Flink restarts the job after a failure (null: the
-   * cluster's restart strategy).
-   */
-  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage,
-      Integer restartAttempts) {
-    public Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
-      this(runner, flinkMaster, parallelism, outOverride, filesToStage, null);
-    }
+  /** Where and how to run. On a cluster, the cluster's restart strategy applies. */
+  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
 
     public static Launch embedded() {
       return new Launch("flink", "[local]", 2, null, List.of());
     }
 
     public Launch withRunner(String runner) {
-      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage, restartAttempts);
+      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage);
     }
 
     public Launch withOut(Path out) {
-      return new Launch(runner, flinkMaster, parallelism, out, filesToStage, restartAttempts);
-    }
-
-    public Launch withRestartAttempts(Integer attempts) {
-      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage, attempts);
+      return new Launch(runner, flinkMaster, parallelism, out, filesToStage);
     }
 
     /** A Flink session cluster at {@code restAddress} (HOST:PORT); the job jar is found by {@link JobJar}. */
@@ -225,34 +214,12 @@ public final class SweepRunner {
     options.setFlinkMaster(launch.flinkMaster());
     options.setParallelism(launch.parallelism());
     options.setJobName(jobName);
-    if (launch.restartAttempts() != null) {
-      options.setFlinkConfDir(restartStrategyConf(launch.restartAttempts()).toString());
-    }
     if (launch.onCluster()) {
       options.setFilesToStage(launch.stagedFiles());
     } else if (!launch.filesToStage().isEmpty()) {
       options.setFilesToStage(launch.filesToStage());
     }
     return options;
-  }
-
-  /**
-   * A client configuration directory holding only a restart strategy: Flink applies it to this job instead of the
-   * cluster's. (Beam's numberOfExecutionRetries reaches only streaming jobs; the sweep is a batch job.)
-   */
-  private static Path restartStrategyConf(int attempts) {
-    try {
-      Path dir = Files.createTempDirectory("bitsweep-flink-conf");
-      String conf = attempts == 0 ? "restart-strategy.type: none\n"
-          : "restart-strategy.type: fixed-delay\nrestart-strategy.fixed-delay.attempts: " + attempts
-              + "\nrestart-strategy.fixed-delay.delay: 2 s\n";
-      Path file = Files.writeString(dir.resolve("config.yaml"), conf);
-      file.toFile().deleteOnExit();
-      dir.toFile().deleteOnExit();
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write a Flink client configuration for --restart-attempts", e);
-    }
   }
 
   private static String describe(List<SkippedTensor> skipped) {
