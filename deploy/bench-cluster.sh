@@ -5,7 +5,10 @@
 #
 #   deploy/bench-cluster.sh [--hidden 2048] [--parallelism 1,2]     (extra arguments go to bench-cluster)
 #
-# BITSWEEP_BENCH_PORT_BASE (default 18710) and BITSWEEP_BENCH_TM_MEMORY (default 4096m) adjust the cluster.
+# BITSWEEP_BENCH_PORT_BASE (default 18710) and BITSWEEP_BENCH_TM_MEMORY (default 4096m) adjust the cluster;
+# BITSWEEP_BENCH_CLUSTER_JAVA_OPTS adds JVM options to the cluster's JVMs, e.g.
+# '-Djava.util.concurrent.ForkJoinPool.common.parallelism=1' makes each compression task single-threaded (the
+# compressors use parallel streams, so one task alone already fills both cores of this machine).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +20,7 @@ stop_cluster() { bash "$ROOT/deploy/cluster.sh" stop --cluster-dir "$CLUSTER_DIR
 trap stop_cluster EXIT
 
 started=$SECONDS
-address="$(bash "$ROOT/deploy/cluster.sh" start --cluster-dir "$CLUSTER_DIR" \
+address="$(BITSWEEP_JAVA_OPTS="${BITSWEEP_BENCH_CLUSTER_JAVA_OPTS:-}" bash "$ROOT/deploy/cluster.sh" start --cluster-dir "$CLUSTER_DIR" \
   --port-base "${BITSWEEP_BENCH_PORT_BASE:-18710}" --taskmanagers 1 --slots 2 \
   --tm-memory "${BITSWEEP_BENCH_TM_MEMORY:-4096m}" | tail -1)"
 echo "bench-cluster: cluster at $address up in $((SECONDS - started)) s (load average: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
