@@ -42,7 +42,6 @@ public final class SweepRunner {
 
   /** Where and how to run. On a cluster, the cluster's restart strategy applies. */
   public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
-
     public static Launch embedded() {
       return new Launch("flink", "[local]", 2, null, List.of());
     }
