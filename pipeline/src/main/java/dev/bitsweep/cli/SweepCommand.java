@@ -21,6 +21,8 @@ import picocli.CommandLine.Parameters;
       "  packages/<config_id>/model.onnx + manifest.json",
       "  reports/<sweep_id>.md",
       "Results are published only when the whole job succeeded; rerunning the same sweep replaces them.",
+      "On a Flink cluster (--flink-master HOST:PORT) the job jar is uploaded, the job id and web UI are printed, and",
+      "every path in the spec must be readable by every TaskManager (shared filesystem; see deploy/README.md).",
       "Exit codes: 0 done, 1 the job or some configs failed, 2 bad input."
     })
 final class SweepCommand implements Callable<Integer> {
@@ -64,6 +66,9 @@ final class SweepCommand implements Callable<Integer> {
         + " (partition sweep_id=" + outcome.sweepId() + ")");
     System.out.println("packages: " + outcome.out().resolve("packages"));
     System.out.println("report:   " + outcome.report());
+    if (outcome.flinkJobId() != null) {
+      System.out.println("flink job: " + outcome.flinkJobId() + " on " + flinkMaster);
+    }
     outcome.runs().stream().filter(r -> r.error() != null)
         .forEach(r -> System.out.println("failed " + r.configId() + ": " + r.error()));
     return outcome.failedConfigs() == 0 ? ExitCodes.OK : ExitCodes.FAILED;

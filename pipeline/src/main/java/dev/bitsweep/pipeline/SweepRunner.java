@@ -1,5 +1,8 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.cluster.FlinkRest;
+import dev.bitsweep.cluster.JobJar;
+import dev.bitsweep.cluster.JobWatcher;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
@@ -37,7 +40,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  */
 public final class SweepRunner {
 
-  /** Where and how to run. */
+  /** Where and how to run. On a cluster, the cluster's restart strategy applies. */
   public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
     public static Launch embedded() {
       return new Launch("flink", "[local]", 2, null, List.of());
@@ -49,6 +52,31 @@ public final class SweepRunner {
 
     public Launch withOut(Path out) {
       return new Launch(runner, flinkMaster, parallelism, out, filesToStage);
+    }
+
+    /** A Flink session cluster at {@code restAddress} (HOST:PORT); the job jar is found by {@link JobJar}. */
+    public static Launch cluster(String restAddress, int parallelism) {
+      return new Launch("flink", restAddress, parallelism, null, List.of());
+    }
+
+    public boolean onCluster() {
+      return runner.equals("flink") && !FlinkRest.isEmbedded(flinkMaster);
+    }
+
+    /** What is uploaded to the cluster: the given jars, or the bitsweep job jar. */
+    List<String> stagedFiles() {
+      if (!filesToStage.isEmpty()) {
+        List<String> absolute = new ArrayList<>();
+        for (String file : filesToStage) {
+          Path path = Path.of(file).toAbsolutePath().normalize();
+          if (!Files.isRegularFile(path)) {
+            throw new SpecException("--files-to-stage " + file + ": no such file");
+          }
+          absolute.add(path.toString());
+        }
+        return absolute;
+      }
+      return List.of(JobJar.locate().toString());
     }
   }
 
@@ -104,14 +132,25 @@ public final class SweepRunner {
     }
     ProgressReporter progress = new ProgressReporter(console, staging, compressTotal, spec.configs().size(),
         spec.configs().size() * plan.batchCount());
+    // Unique per submission, so that the job can be found on a shared cluster's REST API.
+    String jobName = "bitsweep-" + sweepId + "-" + staging.getFileName().toString().substring(sweepId.length() + 1);
+    JobWatcher watcher = launch.onCluster() ? new JobWatcher(new FlinkRest(launch.flinkMaster()), jobName, console) : null;
     try {
       Files.createDirectories(staging);
-      Pipeline pipeline = Pipeline.create(options(launch));
+      Pipeline pipeline = Pipeline.create(options(launch, jobName));
       SweepPipeline.build(pipeline, plan, inventory.layers(), spec.configs());
       progress.start();
+      if (watcher != null) {
+        console.printf("  submitting to the Flink cluster at %s (job %s, uploading %s)%n", launch.flinkMaster(), jobName,
+            String.join(", ", launch.stagedFiles()));
+        watcher.start();
+      }
       PipelineResult result = pipeline.run();
       PipelineResult.State state = result.waitUntilFinish();
       progress.stop();
+      if (watcher != null) {
+        watcher.stop();
+      }
       if (state != PipelineResult.State.DONE) {
         throw new SweepFailedException("the job ended in state " + state + "; no results were published");
       }
@@ -119,11 +158,19 @@ public final class SweepRunner {
       List<RunSummary> rows = RunSummary.read(out, sweepId);
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(out, sweepId, spec, rows, seconds);
-      return new SweepOutcome(sweepId, out, rows, report, seconds);
+      return new SweepOutcome(sweepId, out, rows, report, seconds,
+          watcher == null ? null : watcher.jobId().orElse(null));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       progress.stop();
+      if (watcher != null) {
+        watcher.stop();
+        if (watcher.jobId().isPresent()) {
+          console.printf("  flink job %s ended %s; see %s%n", watcher.jobId().get(),
+              watcher.lastState().isEmpty() ? "without a state" : watcher.lastState(), launch.flinkMaster());
+        }
+      }
       Publisher.discard(staging);
       if (e instanceof SweepFailedException || e instanceof SpecException || e instanceof ModelException) {
         throw e;
@@ -151,7 +198,7 @@ public final class SweepRunner {
     }
   }
 
-  private static PipelineOptions options(Launch launch) {
+  private static PipelineOptions options(Launch launch, String jobName) {
     if (launch.runner().equals("direct")) {
       PipelineOptions options = PipelineOptionsFactory.create();
       options.setRunner(DirectRunner.class);
@@ -165,8 +212,10 @@ public final class SweepRunner {
     options.setRunner(FlinkRunner.class);
     options.setFlinkMaster(launch.flinkMaster());
     options.setParallelism(launch.parallelism());
-    options.setJobName("bitsweep");
-    if (!launch.filesToStage().isEmpty()) {
+    options.setJobName(jobName);
+    if (launch.onCluster()) {
+      options.setFilesToStage(launch.stagedFiles());
+    } else if (!launch.filesToStage().isEmpty()) {
       options.setFilesToStage(launch.filesToStage());
     }
     return options;
