@@ -17,6 +17,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "JSON lines with keys config, seconds, snr_db, bits_per_weight.")
   boolean json;
 
+  @Option(names = "--calibration", description = {"Also time GPTQ 4-bit g128 and SparseGPT 50% on the NxN layer with a",
+      "Hessian from --tokens synthetic correlated tokens, with their output error against round-to-nearest / magnitude."})
+  boolean calibration;
+
+  @Option(names = "--tokens", defaultValue = "8192", description = "Calibration tokens for --calibration (default 8192).")
+  int tokens;
+
   @Override
   public Integer call() throws Exception {
     List<String> args = new ArrayList<>(List.of("--size", Integer.toString(size)));
@@ -24,6 +31,13 @@ final class BenchCommand implements Callable<Integer> {
       args.add("--json");
     }
     CompressionBenchmark.main(args.toArray(String[]::new));
+    if (calibration) {
+      List<String> calibrationArgs = new ArrayList<>(List.of("--size", Integer.toString(size), "--tokens", Integer.toString(tokens)));
+      if (json) {
+        calibrationArgs.add("--json");
+      }
+      dev.bitsweep.bench.CalibrationBenchmark.main(calibrationArgs.toArray(String[]::new));
+    }
     return ExitCodes.OK;
   }
 }
