@@ -1,0 +1,86 @@
+package dev.bitsweep.calibrate;
+
+import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.compress.ConfigException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * GPTQ (Frantar et al., 2022): quantize a layer column by column, feeding each column's rounding error back into the
+ * columns not yet quantized through the inverse Hessian of the layer's inputs.
+ *
+ * @param nbits bits per weight, 2..8 (codes stored as INT4/UINT4 up to 4 bits, else INT8/UINT8)
+ * @param groupSize columns sharing one scale (and zero point) within a row; 0 = one per output channel
+ * @param symmetric signed codes without zero point; otherwise unsigned codes with a per-scale zero point
+ * @param blockSize columns per lazy batch (the error feedback to later columns is applied once per block)
+ * @param percdamp damping added to the Hessian's diagonal, as a fraction of its mean diagonal; raised tenfold
+ *     automatically (up to 3 times) when the Cholesky factorization fails
+ * @param actOrder process columns by descending Hessian diagonal; with groups, scales are fit per group of
+ *     consecutive original columns before quantization starts ("static groups") so they stay storable
+ */
+public record GptqConfig(int nbits, int groupSize, boolean symmetric, int blockSize, double percdamp, boolean actOrder)
+    implements CompressionConfig {
+  public static final int DEFAULT_BLOCK_SIZE = 128;
+  public static final double DEFAULT_PERCDAMP = 0.01;
+
+  public GptqConfig {
+    if (nbits < 2 || nbits > 8) {
+      throw new ConfigException("nbits", "must be within 2..8, got " + nbits);
+    }
+    if (groupSize < 0) {
+      throw new ConfigException("group_size", "must be 0 (per output channel) or a positive column count, got "
+          + groupSize);
+    }
+    if (blockSize <= 0) {
+      throw new ConfigException("block_size", "must be a positive column count (128 is usual), got " + blockSize);
+    }
+    if (!(percdamp > 0 && percdamp <= 1)) {
+      throw new ConfigException("percdamp", "must be in (0, 1] (a fraction of the mean Hessian diagonal; 0.01 is "
+          + "usual), got " + percdamp);
+    }
+  }
+
+  /** {@code nbits} and {@code groupSize} with the defaults: symmetric, block 128, percdamp 0.01, no act_order. */
+  public static GptqConfig of(int nbits, int groupSize) {
+    return new GptqConfig(nbits, groupSize, true, DEFAULT_BLOCK_SIZE, DEFAULT_PERCDAMP, false);
+  }
+
+  public GptqConfig withSymmetric(boolean value) {
+    return new GptqConfig(nbits, groupSize, value, blockSize, percdamp, actOrder);
+  }
+
+  public GptqConfig withActOrder(boolean value) {
+    return new GptqConfig(nbits, groupSize, symmetric, blockSize, percdamp, value);
+  }
+
+  public GptqConfig withPercdamp(double value) {
+    return new GptqConfig(nbits, groupSize, symmetric, blockSize, value, actOrder);
+  }
+
+  public GptqConfig withBlockSize(int value) {
+    return new GptqConfig(nbits, groupSize, symmetric, value, percdamp, actOrder);
+  }
+
+  @Override
+  public String method() {
+    return "gptq";
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return true;
+  }
+
+  @Override
+  public Map<String, Object> fields() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("nbits", nbits);
+    fields.put("group_size", groupSize);
+    fields.put("symmetric", symmetric);
+    fields.put("block_size", blockSize);
+    fields.put("percdamp", percdamp);
+    fields.put("act_order", actOrder);
+    return Collections.unmodifiableMap(fields);
+  }
+}

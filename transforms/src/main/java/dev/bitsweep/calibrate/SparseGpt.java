@@ -1,0 +1,245 @@
+package dev.bitsweep.calibrate;
+
+import dev.bitsweep.compress.CompressedWeights;
+import dev.bitsweep.compress.DenseWeights;
+import dev.bitsweep.compress.QuantizedWeights;
+import dev.bitsweep.compress.QuantizedWeights.Granularity;
+import dev.bitsweep.compress.SparseWeights;
+import dev.bitsweep.compress.WeightMatrix;
+import java.util.stream.IntStream;
+
+/**
+ * SparseGPT (Frantar and Alistarh 2023, Algorithm 1): walks the columns like GPTQ; a weight is pruned (or, with joint
+ * quantization, rounded) and its error, divided by [U]_ii, is fed into the remaining columns along row i of U, the
+ * upper Cholesky factor of H⁻¹. The mask is chosen by the OBS saliency w² / [U]²_ii, which for the column being
+ * processed equals w² / [H⁻¹]_ii of the not-yet-fixed columns:
+ * <ul>
+ *   <li>unstructured: at the start of each block of {@code blockSize} columns, over the whole block (every row), the
+ *       block's share of the target count with the smallest saliency (so the layer's total is exact);
+ *   <li>n:m: at every m-th column, the n smallest-saliency weights of each row among the next m columns, using the
+ *       weights as already updated by earlier columns.
+ * </ul>
+ * Dead inputs (H_ii = 0) get H_ii = 1 and weight 0, so they are pruned first. Rows sharing a Hessian run in parallel.
+ */
+public final class SparseGpt {
+  private final SparseGptConfig config;
+
+  public SparseGpt(SparseGptConfig config) {
+    this.config = config;
+  }
+
+  /** The sparse weights and the damping that made the Hessian factorizable (the largest over conv groups). */
+  public record Result(SparseWeights weights, double percdampUsed) {}
+
+  /** Prunes {@code w} given its input Hessian (see {@link Hessians} for grouped convs); names {@code layer} in errors. */
+  public Result prune(String layer, WeightMatrix w, double[] hessian) {
+    int groups = Hessians.groupCount(layer, w, hessian);
+    int rows = w.rows();
+    int cols = w.cols();
+    int rowsPerGroup = rows / groups;
+    UniformGrid grid = config.quantizes() ? new UniformGrid(config.nbits(), config.symmetric()) : null;
+    boolean[] pruned = new boolean[rows * cols];
+    float[] values = new float[rows * cols];
+    byte[] codes = new byte[rows * cols];
+    float[] scales = new float[rows];
+    int[] zeros = new int[rows];
+    long targetTotal = Math.round(config.targetSparsity() * rows * (double) cols);
+    double percdampUsed = 0;
+    for (int g = 0; g < groups; g++) {
+      int firstRow = g * rowsPerGroup;
+      long targetBefore = Math.round(config.targetSparsity() * firstRow * (double) cols);
+      long targetThrough = g == groups - 1 ? targetTotal
+          : Math.round(config.targetSparsity() * (firstRow + rowsPerGroup) * (double) cols);
+      RowBlock part = new RowBlock(Hessians.rows(w, firstRow, firstRow + rowsPerGroup), rowsPerGroup, cols, grid,
+          targetThrough - targetBefore);
+      percdampUsed = Math.max(percdampUsed, part.prune(layer, Hessians.group(hessian, g, cols)));
+      int offset = firstRow * cols;
+      System.arraycopy(part.pruned, 0, pruned, offset, part.pruned.length);
+      System.arraycopy(part.weights, 0, values, offset, part.weights.length);
+      System.arraycopy(part.codes, 0, codes, offset, part.codes.length);
+      System.arraycopy(part.scales, 0, scales, firstRow, rowsPerGroup);
+      System.arraycopy(part.zeros, 0, zeros, firstRow, rowsPerGroup);
+    }
+    CompressedWeights kept = grid == null
+        ? new DenseWeights(new WeightMatrix(values, rows, cols))
+        : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
+            grid.symmetric() ? null : zeros);
+    return new Result(new SparseWeights(rows, cols, keptMask(pruned), kept), percdampUsed);
+  }
+
+  public Result prune(WeightMatrix w, double[] hessian) {
+    return prune("layer", w, hessian);
+  }
+
+  private static byte[] keptMask(boolean[] pruned) {
+    byte[] mask = new byte[(pruned.length + 7) / 8];
+    for (int i = 0; i < pruned.length; i++) {
+      if (!pruned[i]) {
+        mask[i >>> 3] |= (byte) (1 << (i & 7));
+      }
+    }
+    return mask;
+  }
+
+  /** The rows of W that share one Hessian. On return {@code weights} holds the final (reconstructed) values. */
+  private final class RowBlock {
+    final float[] weights;
+    final int rows;
+    final int cols;
+    final UniformGrid grid;
+    final long pruneCount;
+    final boolean[] pruned;
+    final byte[] codes;
+    final float[] scales;
+    final int[] zeros;
+
+    RowBlock(float[] weights, int rows, int cols, UniformGrid grid, long pruneCount) {
+      this.weights = weights;
+      this.rows = rows;
+      this.cols = cols;
+      this.grid = grid;
+      this.pruneCount = pruneCount;
+      this.pruned = new boolean[rows * cols];
+      this.codes = new byte[rows * cols];
+      this.scales = new float[rows];
+      this.zeros = new int[rows];
+    }
+
+    double prune(String layer, double[] hessian) {
+      Gptq.zeroDeadInputs(hessian, weights, rows, cols);
+      if (grid != null) {
+        for (int r = 0; r < rows; r++) {
+          grid.fit(weights, r * cols, cols, 1, scales, zeros, r);
+        }
+      }
+      int[] identity = IntStream.range(0, cols).toArray();
+      try (InverseHessianFactor u = InverseHessianFactor.of(layer, hessian, cols, config.percdamp());
+          TransposedColumns pending = new TransposedColumns(weights, rows, cols, identity)) {
+        for (int c1 = 0, c2; c1 < cols; c1 = c2) {
+          c2 = Math.min(cols, c1 + config.blockSize());
+          float[] block = pending.read(c1, c2);
+          float[] uBlock = u.block(c1, c2, c1, c2);
+          boolean[] prunedBlock = new boolean[block.length]; // column-major like the block
+          if (!config.structured()) {
+            long quota = shareOfTarget(c2) - shareOfTarget(c1);
+            markLowestSaliency(block, uBlock, c2 - c1, prunedBlock, (int) quota);
+          }
+          float[] errors = new float[block.length];
+          int from = c1;
+          int to = c2;
+          TransposedColumns.forEachRowChunk(rows,
+              (r0, r1) -> pruneBlock(from, to, block, prunedBlock, uBlock, errors, r0, r1));
+          pending.propagate(errors, c1, c2, u);
+        }
+        return u.percdampUsed();
+      }
+    }
+
+    /** Pruned weights among columns [0, column): the target spread evenly over the columns. */
+    private long shareOfTarget(int column) {
+      return Math.round((double) pruneCount * column / cols);
+    }
+
+    /**
+     * Algorithm 1's inner loop over the columns c1..c2 of one block, for rows r0..r1. A processed column of
+     * {@code block} is overwritten with its final values; the block's results reach the row-major outputs at the end.
+     */
+    private void pruneBlock(int c1, int c2, float[] block, boolean[] prunedBlock, float[] uBlock, float[] errors,
+        int r0, int r1) {
+      int width = c2 - c1;
+      int chunkRows = r1 - r0;
+      byte[] chunkCodes = new byte[width * chunkRows];
+      for (int j = 0; j < width; j++) {
+        if (config.structured() && j % config.pruneM() == 0) {
+          markLowestSaliencyPerRow(block, uBlock, width, j, prunedBlock, r0, r1);
+        }
+        float diagonal = uBlock[j * width + j];
+        int at = j * rows;
+        for (int r = r0; r < r1; r++) {
+          float value = block[at + r];
+          float kept = prunedBlock[at + r] ? 0f : value;
+          if (grid != null) {
+            int code = grid.code(kept, scales[r], zeros[r]);
+            chunkCodes[j * chunkRows + r - r0] = (byte) code;
+            kept = UniformGrid.decode(code, scales[r], zeros[r]);
+          }
+          block[at + r] = kept;
+          errors[at + r] = (value - kept) / diagonal;
+        }
+        for (int k = j + 1; k < width; k++) {
+          float feedback = uBlock[j * width + k];
+          int target = k * rows;
+          for (int r = r0; r < r1; r++) {
+            block[target + r] -= errors[at + r] * feedback;
+          }
+        }
+      }
+      for (int r = r0; r < r1; r++) {
+        for (int j = 0; j < width; j++) {
+          int at = j * rows + r;
+          weights[r * cols + c1 + j] = block[at];
+          pruned[r * cols + c1 + j] = prunedBlock[at];
+          codes[r * cols + c1 + j] = chunkCodes[j * chunkRows + r - r0];
+        }
+      }
+    }
+
+    /** Unstructured: prunes the {@code quota} weights of the block with the smallest w² / U_jj² (ties: first index). */
+    private void markLowestSaliency(float[] block, float[] uBlock, int width, boolean[] prunedBlock, int quota) {
+      quota = Math.min(quota, block.length);
+      if (quota <= 0) {
+        return;
+      }
+      float[] saliency = new float[block.length];
+      for (int j = 0; j < width; j++) {
+        float diagonal = uBlock[j * width + j];
+        for (int r = 0; r < rows; r++) {
+          float value = block[j * rows + r];
+          saliency[j * rows + r] = value * value / (diagonal * diagonal);
+        }
+      }
+      float threshold = Selection.kthSmallest(saliency.clone(), quota - 1);
+      int taken = 0;
+      for (int i = 0; i < saliency.length; i++) {
+        if (saliency[i] < threshold) {
+          prunedBlock[i] = true;
+          taken++;
+        }
+      }
+      for (int i = 0; i < saliency.length && taken < quota; i++) {
+        if (saliency[i] == threshold) {
+          prunedBlock[i] = true;
+          taken++;
+        }
+      }
+    }
+
+    /**
+     * n:m: in each row, prunes the n smallest-saliency weights among block columns [first, first + m) (a trailing partial
+     * group of L columns prunes floor(n·L/m)).
+     */
+    private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int width, int first, boolean[] prunedBlock,
+        int r0, int r1) {
+      int length = Math.min(config.pruneM(), width - first);
+      int count = config.pruneN() * length / config.pruneM();
+      float[] saliency = new float[length];
+      for (int r = r0; r < r1; r++) {
+        for (int k = 0; k < length; k++) {
+          int j = first + k;
+          float diagonal = uBlock[j * width + j];
+          float value = block[j * rows + r];
+          saliency[k] = value * value / (diagonal * diagonal);
+        }
+        for (int taken = 0; taken < count; taken++) {
+          int lowest = -1;
+          for (int k = 0; k < length; k++) {
+            if (!prunedBlock[(first + k) * rows + r] && (lowest < 0 || saliency[k] < saliency[lowest])) {
+              lowest = k;
+            }
+          }
+          prunedBlock[(first + lowest) * rows + r] = true;
+        }
+      }
+    }
+  }
+}
