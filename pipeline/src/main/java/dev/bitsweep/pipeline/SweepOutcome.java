@@ -3,8 +3,14 @@ package dev.bitsweep.pipeline;
 import java.nio.file.Path;
 import java.util.List;
 
-/** A published sweep: where its results are and the headline of each config. */
-public record SweepOutcome(String sweepId, Path out, List<RunSummary> runs, Path report, double seconds) {
+/**
+ * A published sweep: where its results are and the headline of each config.
+ *
+ * @param calibrationBatches calibration batches run through the model to collect statistics: 0 when there was no
+ *     calibration data or the statistics came from the cache (-1 when the runner reports no metrics)
+ */
+public record SweepOutcome(String sweepId, Path out, List<RunSummary> runs, Path report, double seconds,
+    long calibrationBatches) {
   public long failedConfigs() {
     return runs.stream().filter(r -> !"ok".equals(r.status())).count();
   }

@@ -6,7 +6,7 @@ import java.util.Map;
 /** Builds any compression config from its YAML-like fields; the key {@code method} selects the kind. */
 public final class CompressionConfigs {
   public static final List<String> METHODS = List.of(PalettizeConfig.METHOD, LinearQuantizeConfig.METHOD,
-      PruneConfig.METHOD, CalibratedConfigFields.GPTQ, CalibratedConfigFields.SPARSEGPT);
+      PruneConfig.METHOD, RoundToNearestConfig.METHOD, CalibratedConfigFields.GPTQ, CalibratedConfigFields.SPARSEGPT);
 
   private CompressionConfigs() {}
 
@@ -26,6 +26,7 @@ public final class CompressionConfigs {
       case PalettizeConfig.METHOD -> PalettizeConfig.fromFields(fields);
       case LinearQuantizeConfig.METHOD -> LinearQuantizeConfig.fromFields(fields);
       case PruneConfig.METHOD -> PruneConfig.fromFields(fields);
+      case RoundToNearestConfig.METHOD -> RoundToNearestConfig.fromFields(fields);
       case CalibratedConfigFields.GPTQ -> CalibratedConfigFields.gptq(fields);
       case CalibratedConfigFields.SPARSEGPT -> CalibratedConfigFields.sparseGpt(fields);
       default -> throw new ConfigException("method", "unknown method '" + name + "'; expected one of " + METHODS

@@ -3,6 +3,7 @@ package dev.bitsweep.compress;
 import dev.bitsweep.calibrate.Gptq;
 import dev.bitsweep.calibrate.GptqConfig;
 import dev.bitsweep.calibrate.LayerStatistics;
+import dev.bitsweep.calibrate.RoundToNearest;
 import dev.bitsweep.calibrate.SensitivityWeights;
 import dev.bitsweep.calibrate.SparseGpt;
 import dev.bitsweep.calibrate.SparseGptConfig;
@@ -28,6 +29,9 @@ public final class Compressors {
     }
     if (config instanceof PruneConfig prune) {
       return Pruner.prune(prune, weights, importance);
+    }
+    if (config instanceof RoundToNearestConfig rtn) {
+      return RoundToNearest.quantize(weights, rtn.nbits(), rtn.groupSize(), rtn.symmetric());
     }
     throw new IllegalArgumentException("no post-training compressor for method " + config.method()
         + (config.needsCalibration() ? " without calibration statistics" : ""));
