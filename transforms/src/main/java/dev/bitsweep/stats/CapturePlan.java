@@ -95,7 +95,7 @@ public record CapturePlan(Map<String, List<CaptureSite>> sites, Map<String, Stri
         ? new Im2col.Geometry(1, kw, 1, (int) s[0], 0, (int) p[0], 0, (int) p[1], 1, (int) d[0], groups)
         : new Im2col.Geometry(kh, kw, (int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2], (int) p[3],
             (int) d[0], (int) d[1], groups);
-    return new CaptureSite(node.getInput(0), CaptureSite.Kind.CONV, false, geometry, autoPad, oneD);
+    return CaptureSite.conv(node.getInput(0), geometry, autoPad, oneD);
   }
 
   private static long[] fill(List<Long> values, int count) {
