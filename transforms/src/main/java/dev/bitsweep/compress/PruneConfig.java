@@ -56,7 +56,7 @@ public record PruneConfig(
           throw new ConfigException("target_sparsity", "must be in [0, 1), got " + targetSparsity);
         }
       } else {
-        if (nmRatio.size() != 2 || nmRatio.contains(null)) {
+        if (nmRatio.size() != 2 || nmRatio.stream().anyMatch(java.util.Objects::isNull)) {
           throw new ConfigException("n_m_ratio", "must be two integers [n, m], got " + nmRatio);
         }
         int n = nmRatio.get(0);
