@@ -73,4 +73,20 @@ public record SweepConfig(
   public boolean hasOverrides() {
     return !opTypes.isEmpty() || !layerRules.isEmpty();
   }
+
+  /** Optional is not serializable: configs travel through the pipeline in this form instead. */
+  private Object writeReplace() {
+    Map<String, CompressionConfig> byOp = new LinkedHashMap<>();
+    opTypes.forEach((op, config) -> byOp.put(op, config.orElse(null)));
+    return new Serialized(configId, global, byOp, layerRules);
+  }
+
+  private record Serialized(String configId, CompressionConfig global, Map<String, CompressionConfig> opTypes,
+      List<LayerRule> layerRules) implements Serializable {
+    private Object readResolve() {
+      Map<String, Optional<CompressionConfig>> byOp = new LinkedHashMap<>();
+      opTypes.forEach((op, config) -> byOp.put(op, Optional.ofNullable(config)));
+      return new SweepConfig(configId, global, byOp, layerRules);
+    }
+  }
 }

@@ -117,7 +117,9 @@ public final class ActivationCapture implements AutoCloseable {
 
   private void runOnce(Dataset data, int from, int to, Map<String, HessianAccumulator> sums) {
     Map<String, OnnxTensor> feeds = ModelRunner.feeds(inputs, data, from, to);
-    try (OrtSession.Result result = session.run(feeds, fetched)) {
+    // ONNX Runtime needs at least one output to run: when every activation is a graph input, fetch the first output.
+    Set<String> requested = fetched.isEmpty() ? Set.of(firstOutput()) : fetched;
+    try (OrtSession.Result result = session.run(feeds, requested)) {
       Map<String, Activation> activations = new LinkedHashMap<>();
       for (String name : fetched) {
         activations.put(name, Activation.of(name, (OnnxTensor) result.get(name).orElseThrow()));
@@ -144,6 +146,14 @@ public final class ActivationCapture implements AutoCloseable {
           + to + ": " + e.getMessage(), e);
     } finally {
       feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private String firstOutput() {
+    try {
+      return session.getOutputNames().iterator().next();
+    } catch (OrtException e) {
+      throw new ModelException("ONNX Runtime cannot list the model's outputs: " + e.getMessage(), e);
     }
   }
 
