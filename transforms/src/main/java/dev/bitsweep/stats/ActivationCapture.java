@@ -150,11 +150,7 @@ public final class ActivationCapture implements AutoCloseable {
   }
 
   private String firstOutput() {
-    try {
-      return session.getOutputNames().iterator().next();
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime cannot list the model's outputs: " + e.getMessage(), e);
-    }
+    return session.getOutputNames().iterator().next();
   }
 
   /** The attention mask as [batch][sequence], or null when the model has none. */
