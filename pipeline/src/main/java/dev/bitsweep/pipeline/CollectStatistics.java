@@ -6,9 +6,9 @@ import dev.bitsweep.data.Dataset;
 import dev.bitsweep.stats.ActivationCapture;
 import java.io.Serializable;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -65,7 +65,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     return begin.apply("CalibrationBatches", Create.of(batches))
         .apply("SpreadBatches", Reshuffle.viaRandomKey())
         .apply("CaptureActivations", ParDo.of(new CaptureBatchFn(plan, calibration)))
-        .setCoder(coder())
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(BatchStatistics.class)))
         .apply("SumPerLayer", Combine.perKey(new SumStatisticsFn()))
         .setCoder(coder())
         .apply("WriteCache", ParDo.of(new WriteCacheFn(calibration.cacheDir())))
@@ -73,7 +73,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
   }
 
   /** Runs the model on one calibration batch and emits every layer's partial statistics. */
-  static final class CaptureBatchFn extends DoFn<Integer, KV<String, LayerStatistics>> {
+  static final class CaptureBatchFn extends DoFn<Integer, KV<String, BatchStatistics>> {
     private final SweepPlan plan;
     private final CalibrationPlan calibration;
     private final Counter batches = Metrics.counter(CollectStatistics.class, BATCHES_COUNTER);
@@ -85,7 +85,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     }
 
     @ProcessElement
-    public void process(@Element Integer batch, OutputReceiver<KV<String, LayerStatistics>> out) {
+    public void process(@Element Integer batch, OutputReceiver<KV<String, BatchStatistics>> out) {
       if (capture == null) {
         capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), calibration.layers(),
             calibration.capture());
@@ -93,7 +93,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
       Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
       Map<String, LayerStatistics> partials =
           capture.run(data, calibration.batchStart(batch), calibration.batchEnd(batch));
-      partials.forEach((layer, partial) -> out.output(KV.of(layer, partial)));
+      partials.forEach((layer, partial) -> out.output(KV.of(layer, new BatchStatistics(batch, partial))));
       batches.inc();
       Progress.mark(plan.stagingDir(), "calibrate", "batch-" + batch);
     }
@@ -107,20 +107,39 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     }
   }
 
-  /** Sums a layer's partials in float64; the accumulator starts empty because its shape comes with the first one. */
-  static final class SumStatisticsFn extends Combine.CombineFn<LayerStatistics, SumStatisticsFn.Sum, LayerStatistics> {
+  /** One calibration batch's statistics of one layer. */
+  record BatchStatistics(int batch, LayerStatistics statistics) implements Serializable {}
 
+  /**
+   * Sums a layer's partials in float64 along a fixed binary tree over the batch indexes (batches 2k and 2k+1 first,
+   * then pairs of pairs, ...), so the total is bit-identical whatever order and grouping the runner delivers the
+   * partials in, while holding only O(log batches) partial sums at a time.
+   */
+  static final class SumStatisticsFn extends Combine.CombineFn<BatchStatistics, SumStatisticsFn.Sum, LayerStatistics> {
+
+    /** Completed subtrees, keyed by their first batch; a subtree at level l covers 2^l batches. */
     static final class Sum implements Serializable {
       private static final long serialVersionUID = 1L;
-      HessianAccumulator total;
+      final TreeMap<Integer, Node> nodes = new TreeMap<>();
 
-      void add(LayerStatistics partial) {
-        if (total == null) {
-          total = new HessianAccumulator(partial.layer(), partial.dim(), partial.groups());
+      void add(int level, int index, HessianAccumulator total) {
+        while (true) {
+          int siblingStart = (index ^ 1) << level;
+          Node sibling = nodes.get(siblingStart);
+          if (sibling == null || sibling.level != level) {
+            break;
+          }
+          nodes.remove(siblingStart);
+          // left + right; IEEE addition of two operands is commutative, so only the tree shape matters
+          total = total.merge(sibling.total);
+          level++;
+          index >>= 1;
         }
-        total.add(partial);
+        nodes.put(index << level, new Node(level, total));
       }
     }
+
+    record Node(int level, HessianAccumulator total) implements Serializable {}
 
     @Override
     public Sum createAccumulator() {
@@ -128,8 +147,11 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     }
 
     @Override
-    public Sum addInput(Sum sum, LayerStatistics partial) {
-      sum.add(partial);
+    public Sum addInput(Sum sum, BatchStatistics partial) {
+      LayerStatistics statistics = partial.statistics();
+      HessianAccumulator leaf = new HessianAccumulator(statistics.layer(), statistics.dim(), statistics.groups());
+      leaf.add(statistics);
+      sum.add(0, partial.batch(), leaf);
       return sum;
     }
 
@@ -137,20 +159,23 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     public Sum mergeAccumulators(Iterable<Sum> sums) {
       Sum merged = new Sum();
       for (Sum sum : sums) {
-        if (sum.total != null) {
-          merged.total = merged.total == null ? sum.total : merged.total.merge(sum.total);
-        }
+        sum.nodes.forEach((start, node) -> merged.add(node.level(), start >> node.level(), node.total()));
       }
       return merged;
     }
 
+    /** The remaining subtrees are the binary decomposition of the batch range: summed in batch order. */
     @Override
     public LayerStatistics extractOutput(Sum sum) {
-      return sum.total.toStatistics();
+      HessianAccumulator total = null;
+      for (Node node : sum.nodes.values()) {
+        total = total == null ? node.total() : total.merge(node.total());
+      }
+      return total.toStatistics();
     }
 
     @Override
-    public Coder<Sum> getAccumulatorCoder(CoderRegistry registry, Coder<LayerStatistics> inputCoder) {
+    public Coder<Sum> getAccumulatorCoder(CoderRegistry registry, Coder<BatchStatistics> inputCoder) {
       return SerializableCoder.of(Sum.class);
     }
   }
