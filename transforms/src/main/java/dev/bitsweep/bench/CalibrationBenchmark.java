@@ -106,8 +106,8 @@ public final class CalibrationBenchmark {
               : v instanceof String text ? '"' + text + '"' : v));
       System.out.println(out.append('}'));
     } else {
-      results.forEach((k, v) -> System.out.println(
-          String.format(Locale.ROOT, "%-26s %s", k, v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v)));
+      results.forEach((k, v) -> System.out.println(String.format(Locale.ROOT, "%-26s %s", k,
+          v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v)));
     }
   }
 

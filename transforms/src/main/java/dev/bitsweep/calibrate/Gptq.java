@@ -39,7 +39,7 @@ public final class Gptq {
    * @param layer named in error messages
    */
   public Result quantize(String layer, WeightMatrix w, double[] hessian) {
-    int groups = Hessians.groupCount(layer, w, hessian);
+    int groups = Hessians.calibratedGroupCount(layer, w, hessian);
     int rows = w.rows();
     int cols = w.cols();
     int rowsPerGroup = rows / groups;

@@ -34,6 +34,26 @@ final class Hessians {
     return groups;
   }
 
+  /**
+   * {@link #groupCount} for methods that act on the Hessian. A single dead input (or dead depthwise channel) is
+   * legitimate; a layer no calibration row ever reached is not: every weight would be treated as irrelevant.
+   */
+  static int calibratedGroupCount(String layer, WeightMatrix w, double[] hessian) {
+    int groups = groupCount(layer, w, hessian);
+    boolean anyInputSeen = false;
+    int cols = w.cols();
+    for (int g = 0; g < groups && !anyInputSeen; g++) {
+      for (int i = 0; i < cols && !anyInputSeen; i++) {
+        anyInputSeen = hessian[g * cols * cols + i * cols + i] != 0;
+      }
+    }
+    if (!anyInputSeen) {
+      throw new IllegalArgumentException(layer + ": the Hessian is all zero, so no calibration data reached this "
+          + "layer's inputs; check that the calibration set feeds this layer (or compress it without calibration)");
+    }
+    return groups;
+  }
+
   static double[] group(double[] hessian, int group, int cols) {
     int size = cols * cols;
     return Arrays.copyOfRange(hessian, group * size, (group + 1) * size);

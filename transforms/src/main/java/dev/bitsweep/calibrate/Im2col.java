@@ -60,7 +60,8 @@ public final class Im2col {
     int outH = conv.outputHeight(height);
     int outW = conv.outputWidth(width);
     if (outH <= 0 || outW <= 0) {
-      throw new IllegalArgumentException("a " + height + "x" + width + " input is smaller than the conv window " + conv);
+      throw new IllegalArgumentException("a " + height + "x" + width + " input is smaller than the conv window "
+          + conv);
     }
     int groupChannels = channels / conv.groups();
     int kh = conv.kernelH();
@@ -78,7 +79,8 @@ public final class Im2col {
             for (int kj = 0; kj < kw; kj++) {
               int x = ow * conv.strideW() - conv.padLeft() + kj * conv.dilationW();
               boolean inside = y >= 0 && y < height && x >= 0 && x < width;
-              rows[rowBase + (ci * kh + ki) * kw + kj] = inside ? input[(int) (channelBase + (long) y * width + x)] : 0f;
+              float value = inside ? input[(int) (channelBase + (long) y * width + x)] : 0f;
+              rows[rowBase + (ci * kh + ki) * kw + kj] = value;
             }
           }
         }

@@ -18,7 +18,7 @@ public final class SensitivityWeights {
   /** Importance of each weight of a {@code rows x cols} matrix, row-major (see {@link Hessians} for groups). */
   public static float[] fromHessianDiagonal(double[] hessian, int rows, int cols) {
     WeightMatrix shape = new WeightMatrix(new float[rows * cols], rows, cols);
-    int groups = Hessians.groupCount("sensitivity weights", shape, hessian);
+    int groups = Hessians.calibratedGroupCount("sensitivity weights", shape, hessian);
     int rowsPerGroup = rows / groups;
     float[] importance = new float[rows * cols];
     for (int r = 0; r < rows; r++) {

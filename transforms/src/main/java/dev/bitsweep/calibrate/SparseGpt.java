@@ -19,7 +19,9 @@ import java.util.stream.IntStream;
  *   <li>n:m: at every m-th column, the n smallest-saliency weights of each row among the next m columns, using the
  *       weights as already updated by earlier columns.
  * </ul>
- * Dead inputs (H_ii = 0) get H_ii = 1 and weight 0, so they are pruned first. Rows sharing a Hessian run in parallel.
+ * Dead inputs (H_ii = 0) get H_ii = 1 and weight 0, so they are pruned first. With joint quantization each row's
+ * grid is fit once to its original weights and every kept weight is rounded to it when reached, so its rounding
+ * error is fed back too; pruned weights decode to exactly 0. Rows sharing a Hessian run in parallel.
  */
 public final class SparseGpt {
   private final SparseGptConfig config;
@@ -31,9 +33,9 @@ public final class SparseGpt {
   /** The sparse weights and the damping that made the Hessian factorizable (the largest over conv groups). */
   public record Result(SparseWeights weights, double percdampUsed) {}
 
-  /** Prunes {@code w} given its input Hessian (see {@link Hessians} for grouped convs); names {@code layer} in errors. */
+  /** Prunes {@code w} given its input Hessian (grouped convs: see {@link Hessians}); names {@code layer} in errors. */
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
-    int groups = Hessians.groupCount(layer, w, hessian);
+    int groups = Hessians.calibratedGroupCount(layer, w, hessian);
     int rows = w.rows();
     int cols = w.cols();
     int rowsPerGroup = rows / groups;
@@ -215,8 +217,8 @@ public final class SparseGpt {
     }
 
     /**
-     * n:m: in each row, prunes the n smallest-saliency weights among block columns [first, first + m) (a trailing partial
-     * group of L columns prunes floor(n·L/m)).
+     * n:m: in each row, prunes the n smallest-saliency weights among block columns [first, first + m) (a trailing
+     * partial group of L columns prunes floor(n·L/m)).
      */
     private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int width, int first, boolean[] prunedBlock,
         int r0, int r1) {

@@ -30,11 +30,14 @@ final class TransposedColumns implements AutoCloseable {
     float[] slab = new float[tile * rows];
     for (int k0 = 0; k0 < cols; k0 += tile) {
       int width = Math.min(tile, cols - k0);
-      // row-major reads stay cache-friendly when a tile of columns is gathered row by row
-      for (int r = 0; r < rows; r++) {
-        int rowBase = r * cols;
+      // 64 x 64 tiles keep both the strided reads and the strided writes inside L1
+      for (int r0 = 0; r0 < rows; r0 += tile) {
+        int r1 = Math.min(rows, r0 + tile);
         for (int k = 0; k < width; k++) {
-          slab[k * rows + r] = w[rowBase + order[k0 + k]];
+          int source = order[k0 + k];
+          for (int r = r0; r < r1; r++) {
+            slab[k * rows + r] = w[r * cols + source];
+          }
         }
       }
       columns.position((long) k0 * rows).put(slab, 0, width * rows);

@@ -143,6 +143,14 @@ class GptqTest {
   }
 
   @Test
+  void layerWithoutCalibrationDataIsRejectedRatherThanZeroed() {
+    var error = assertThrows(IllegalArgumentException.class,
+        () -> new Gptq(GptqConfig.of(4, 0)).quantize("decoder.fc2", Layers.gaussianWeights(2, 3, 9), new double[9]));
+    assertTrue(error.getMessage().startsWith("decoder.fc2: ") && error.getMessage().contains("all zero"),
+        error.getMessage());
+  }
+
+  @Test
   void nonFiniteHessianIsRejected() {
     double[] h = {1, 0, 0, Double.NaN};
     var error = assertThrows(IllegalArgumentException.class,

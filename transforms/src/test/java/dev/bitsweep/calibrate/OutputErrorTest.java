@@ -43,7 +43,8 @@ class OutputErrorTest {
   void sensitivityIsTheHessianDiagonalPerColumn() {
     double[] hessians = {2, 1, 1, 5, 7, 0, 0, 3};
     assertArrayEquals(new float[] {2, 5, 7, 3}, SensitivityWeights.fromHessianDiagonal(hessians, 2, 2));
-    assertArrayEquals(new float[] {2, 5, 2, 5}, SensitivityWeights.fromHessianDiagonal(new double[] {2, 1, 1, 5}, 2, 2));
+    assertArrayEquals(new float[] {2, 5, 2, 5},
+        SensitivityWeights.fromHessianDiagonal(new double[] {2, 1, 1, 5}, 2, 2));
   }
 
   @Test
