@@ -16,7 +16,10 @@ import dev.bitsweep.layer.Layer;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
+import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -91,11 +94,43 @@ public final class ActivationCapture implements AutoCloseable {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
       options.setIntraOpNumThreads(1);
       options.setInterOpNumThreads(1);
-      OrtSession session = OrtEnvironment.getEnvironment().createSession(bytes, options);
+      OrtSession session = usesExternalData(model.proto().getGraph())
+          ? sessionBesideTheModel(model, bytes, options)
+          : OrtEnvironment.getEnvironment().createSession(bytes, options);
       return new ActivationCapture(session, inputs, List.copyOf(layers), plan, graphInputs, fetched);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load " + model.path() + " with its layer inputs as extra outputs: "
           + e.getMessage(), e);
+    }
+  }
+
+  private static boolean usesExternalData(Onnx.GraphProto graph) {
+    return graph.getInitializerList().stream().anyMatch(t -> t.getExternalDataCount() > 0);
+  }
+
+  /**
+   * ONNX Runtime resolves external data relative to the model file only when opened by path: the capture model is
+   * written next to the original for the moment the session loads, then removed.
+   */
+  private static OrtSession sessionBesideTheModel(OnnxModel model, byte[] bytes, OrtSession.SessionOptions options)
+      throws OrtException {
+    Path temp = null;
+    try {
+      temp = Files.createTempFile(model.directory(), ".bitsweep-capture-", ".onnx");
+      Files.write(temp, bytes);
+      return OrtEnvironment.getEnvironment().createSession(temp.toString(), options);
+    } catch (IOException e) {
+      throw new ModelException("cannot write the activation-capture copy of " + model.path() + " beside it ("
+          + e.getMessage() + "); its external data is resolved relative to that directory, which must be writable",
+          e);
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+          // a leftover hidden temp file is harmless
+        }
+      }
     }
   }
 

@@ -132,6 +132,49 @@ class ActivationCaptureTest {
   }
 
   @Test
+  void modelsWithExternalDataAreCapturedToo() throws IOException {
+    int dim = 4;
+    float[] x = gaussian(6 * dim, 31);
+    float[] w = gaussian(dim * 3, 32);
+    ByteBuffer raw = ByteBuffer.allocate(w.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : w) {
+      raw.putFloat(v);
+    }
+    Path modelDir = dir.resolve("external");
+    Files.createDirectories(modelDir);
+    Files.write(modelDir.resolve("weights.bin"), raw.array());
+    Onnx.TensorProto external = Onnx.TensorProto.newBuilder().setName("w").setDataType(DataType.FLOAT)
+        .addDims(dim).addDims(3).setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
+        .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("weights.bin"))
+        .build();
+    Onnx.GraphProto graph = Onnx.GraphProto.newBuilder().setName("external")
+        .addInput(valueInfo("x", DataType.FLOAT, 6, dim))
+        .addInitializer(external)
+        .addNode(node("MatMul", List.of("x", "w"), "y"))
+        .addOutput(valueInfo("y", DataType.FLOAT, 6, 3))
+        .build();
+    Path file = modelDir.resolve("model.onnx");
+    Files.write(file, model(graph).toByteArray());
+    Path data = dir.resolve("external-data");
+    Files.createDirectories(data);
+    writeNpy(data.resolve("x.npy"), "<f4", new long[] {6, dim}, x);
+    OnnxModel onnx = OnnxModel.read(file);
+    List<Layer> layers = LayerFinder.find(onnx.proto(), 0).layers();
+    try (ActivationCapture capture = ActivationCapture.open(onnx, layers, CapturePlan.of(onnx.proto(), layers))) {
+      LayerStatistics statistics = capture.run(Dataset.open(data, ModelInput.of(onnx.proto()), false), 0, 6).get("w");
+      double h01 = 0;
+      for (int t = 0; t < 6; t++) {
+        h01 += (double) x[t * dim] * x[t * dim + 1];
+      }
+      assertEquals(h01, statistics.hessian()[1], 1e-12 * (1 + Math.abs(h01)));
+    }
+    try (var left = Files.list(modelDir)) {
+      assertEquals(List.of("model.onnx", "weights.bin"),
+          left.map(p -> p.getFileName().toString()).sorted().toList(), "the capture copy is removed");
+    }
+  }
+
+  @Test
   void layersWithoutAVisibleInputAreListedWithTheReason() {
     Onnx.GraphProto graph = Onnx.GraphProto.newBuilder().setName("gather")
         .addInput(valueInfo("ids", DataType.INT64, 2))
