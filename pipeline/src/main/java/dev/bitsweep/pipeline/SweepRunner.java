@@ -116,7 +116,8 @@ public final class SweepRunner {
         }
       }
     }
-    ProgressReporter progress = new ProgressReporter(console, staging, compressTotal, spec.configs().size(),
+    long calibrateTotal = calibration == null || calibration.cached() ? 0 : calibration.batchCount();
+    ProgressReporter progress = new ProgressReporter(console, staging, calibrateTotal, compressTotal, spec.configs().size(),
         spec.configs().size() * plan.batchCount());
     try {
       Files.createDirectories(staging);
