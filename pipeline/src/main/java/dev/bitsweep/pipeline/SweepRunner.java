@@ -206,7 +206,10 @@ public final class SweepRunner {
     return spec.calibrationSamples() == 0 ? data.samples() : spec.calibrationSamples();
   }
 
-  /** Every compressed layer with a visible input gets statistics, so every method's output error can be measured. */
+  /**
+   * Every compressed layer with a visible input gets statistics, so every method's output error can be measured;
+   * null when there is no such layer.
+   */
   private static CalibrationPlan calibrationPlan(SweepSpec spec, OnnxModel model, List<Layer> layers,
       CapturePlan capture, String calibrationSha, int samples, Path out) {
     List<Layer> measured = new ArrayList<>();
@@ -215,6 +218,9 @@ public final class SweepRunner {
       if (compressed && capture.sites().containsKey(layer.name())) {
         measured.add(layer);
       }
+    }
+    if (measured.isEmpty()) {
+      return null; // no MatMul/Gemm/Conv layer is compressed: nothing to measure
     }
     Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
     boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList());
