@@ -1,5 +1,7 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.calibrate.LayerStatistics;
+import dev.bitsweep.calibrate.OutputError;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.Compressors;
@@ -9,6 +11,7 @@ import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
 import dev.bitsweep.spec.SweepConfig;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -26,14 +29,22 @@ import org.apache.beam.sdk.values.PCollectionView;
 public final class CompressLayers extends PTransform<PCollection<Layer>, PCollection<KV<String, CompressedLayer>>> {
   private final SweepPlan plan;
   private final PCollection<SweepConfig> configs;
+  private final PCollectionView<Map<String, LayerStatistics>> statistics;
 
-  private CompressLayers(SweepPlan plan, PCollection<SweepConfig> configs) {
+  private CompressLayers(SweepPlan plan, PCollection<SweepConfig> configs,
+      PCollectionView<Map<String, LayerStatistics>> statistics) {
     this.plan = plan;
     this.configs = configs;
+    this.statistics = statistics;
   }
 
-  public static CompressLayers of(SweepPlan plan, PCollection<SweepConfig> configs) {
-    return new CompressLayers(plan, configs);
+  /**
+   * @param statistics each layer's calibration statistics (empty without calibration data): calibration methods
+   *     use them, and every method's output error is measured with them
+   */
+  public static CompressLayers of(SweepPlan plan, PCollection<SweepConfig> configs,
+      PCollectionView<Map<String, LayerStatistics>> statistics) {
+    return new CompressLayers(plan, configs, statistics);
   }
 
   @Override
@@ -42,7 +53,7 @@ public final class CompressLayers extends PTransform<PCollection<Layer>, PCollec
     return layers
         .apply("PairWithConfigs", ParDo.of(new PairWithConfigsFn(configList)).withSideInputs(configList))
         .apply("SpreadTasks", Reshuffle.viaRandomKey())
-        .apply("Compress", ParDo.of(new CompressFn(plan)));
+        .apply("Compress", ParDo.of(new CompressFn(plan, statistics)).withSideInputs(statistics));
   }
 
   static final class PairWithConfigsFn extends DoFn<Layer, LayerTask> {
@@ -63,21 +74,28 @@ public final class CompressLayers extends PTransform<PCollection<Layer>, PCollec
 
   static final class CompressFn extends DoFn<LayerTask, KV<String, CompressedLayer>> {
     private final SweepPlan plan;
+    private final PCollectionView<Map<String, LayerStatistics>> statistics;
 
-    CompressFn(SweepPlan plan) {
+    CompressFn(SweepPlan plan, PCollectionView<Map<String, LayerStatistics>> statistics) {
       this.plan = plan;
+      this.statistics = statistics;
     }
 
     @ProcessElement
-    public void process(@Element LayerTask task, OutputReceiver<KV<String, CompressedLayer>> out) {
+    public void process(@Element LayerTask task, OutputReceiver<KV<String, CompressedLayer>> out,
+        ProcessContext context) {
       long start = System.nanoTime();
       CompressedLayer result;
       try {
+        LayerStatistics layerStatistics = context.sideInput(statistics).get(task.layer().name());
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
-        CompressedWeights weights = Compressors.compress(task.config(), original);
+        CompressedWeights weights =
+            Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name());
         WeightMatrix decoded = weights.decompress();
+        Double outputError = layerStatistics == null ? null
+            : OutputError.of(original, decoded, layerStatistics.hessian());
         result = new CompressedLayer(task.configId(), task.layer(), weights,
-            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), null, seconds(start), null);
+            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, seconds(start), null);
       } catch (RuntimeException e) {
         result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, seconds(start),
             "layer " + task.layer().name() + ": " + e.getMessage());

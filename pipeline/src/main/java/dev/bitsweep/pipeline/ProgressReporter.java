@@ -10,11 +10,15 @@ final class ProgressReporter {
   private final long compressTotal;
   private final long packageTotal;
   private final long evaluateTotal;
+  private final long calibrateTotal;
   private volatile boolean running;
   private Thread thread;
   private String last = "";
 
-  ProgressReporter(PrintStream console, Path staging, long compressTotal, long packageTotal, long evaluateTotal) {
+  /** @param calibrateTotal calibration batches to run (0 without calibration data or with cached statistics) */
+  ProgressReporter(PrintStream console, Path staging, long calibrateTotal, long compressTotal, long packageTotal,
+      long evaluateTotal) {
+    this.calibrateTotal = calibrateTotal;
     this.console = console;
     this.staging = staging;
     this.compressTotal = compressTotal;
@@ -58,12 +62,18 @@ final class ProgressReporter {
     long compressed = Progress.count(staging, "compress");
     long packaged = Progress.count(staging, "package");
     long evaluated = Progress.count(staging, "evaluate");
+    long calibrated = Progress.count(staging, "calibrate");
     String stage = packaged < packageTotal ? (compressed < compressTotal ? "compress" : "package") : "evaluate";
+    if (calibrated < calibrateTotal && compressed == 0) {
+      stage = "calibrate";
+    }
     if (evaluated >= evaluateTotal && packaged >= packageTotal) {
       stage = "write results";
     }
-    String line = String.format("  [%s] compressed %d/%d layer-configs, packaged %d/%d configs, evaluated %d/%d batches",
-        stage, compressed, compressTotal, packaged, packageTotal, evaluated, evaluateTotal);
+    String calibration = calibrateTotal == 0 ? ""
+        : String.format("calibrated %d/%d batches, ", calibrated, calibrateTotal);
+    String line = String.format("  [%s] %scompressed %d/%d layer-configs, packaged %d/%d configs, evaluated %d/%d batches",
+        stage, calibration, compressed, compressTotal, packaged, packageTotal, evaluated, evaluateTotal);
     if (!line.equals(last)) {
       console.println(line);
       last = line;

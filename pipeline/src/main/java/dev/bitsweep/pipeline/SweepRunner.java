@@ -17,6 +17,9 @@ import dev.bitsweep.results.WriteResults;
 import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
 import dev.bitsweep.spec.SweepSpec;
+import dev.bitsweep.stats.CapturePlan;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -100,8 +103,12 @@ public final class SweepRunner {
     List<ModelInput> inputs = ModelInput.of(model.proto());
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
+    CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
+    checkCalibration(spec, inventory.layers(), capture);
+    int calibrationSamples = 0;
     if (spec.calibrationData() != null) {
-      Dataset.open(spec.calibrationData(), inputs, false);
+      Dataset calibrationData = Dataset.open(spec.calibrationData(), inputs, false);
+      calibrationSamples = calibrationSampleCount(spec, calibrationData);
     }
     String evalSha = DataFingerprint.of(spec.evalData());
     String calibrationSha = spec.calibrationData() == null ? null : DataFingerprint.of(spec.calibrationData());
@@ -111,6 +118,8 @@ public final class SweepRunner {
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
         spec.task(), staging.toString(), inventory.skipped(), Version.get());
+    CalibrationPlan calibration = spec.calibrationData() == null ? null
+        : calibrationPlan(spec, model, inventory.layers(), capture, calibrationSha, calibrationSamples, out);
 
     console.printf("bitsweep %s: sweep %s%n", Version.get(), sweepId);
     console.printf("  model   %s (opset %d, %d layers to compress, %d tensors skipped)%n", spec.model(),
@@ -119,6 +128,11 @@ public final class SweepRunner {
       console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
     }
     console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), samples, spec.batchSize());
+    if (calibration != null) {
+      console.printf("  calib   %s (%d samples, %d layers with input statistics)%s%n", spec.calibrationData(),
+          calibration.samples(), calibration.layers().size(),
+          calibration.cached() ? "; statistics reused from " + calibration.cacheDir() : "");
+    }
     console.printf("  configs %d on runner %s%s%n", spec.configs().size(), launch.runner(),
         launch.runner().equals("flink") ? " (" + launch.flinkMaster() + ", parallelism " + launch.parallelism() + ")" : "");
 
@@ -130,7 +144,8 @@ public final class SweepRunner {
         }
       }
     }
-    ProgressReporter progress = new ProgressReporter(console, staging, compressTotal, spec.configs().size(),
+    long calibrateTotal = calibration == null || calibration.cached() ? 0 : calibration.batchCount();
+    ProgressReporter progress = new ProgressReporter(console, staging, calibrateTotal, compressTotal, spec.configs().size(),
         spec.configs().size() * plan.batchCount());
     // Unique per submission, so that the job can be found on a shared cluster's REST API.
     String jobName = "bitsweep-" + sweepId + "-" + staging.getFileName().toString().substring(sweepId.length() + 1);
@@ -138,7 +153,7 @@ public final class SweepRunner {
     try {
       Files.createDirectories(staging);
       Pipeline pipeline = Pipeline.create(options(launch, jobName));
-      SweepPipeline.build(pipeline, plan, inventory.layers(), spec.configs());
+      SweepPipeline.build(pipeline, plan, calibration, inventory.layers(), spec.configs());
       progress.start();
       if (watcher != null) {
         console.printf("  submitting to the Flink cluster at %s (job %s, uploading %s)%n", launch.flinkMaster(), jobName,
@@ -154,12 +169,13 @@ public final class SweepRunner {
       if (state != PipelineResult.State.DONE) {
         throw new SweepFailedException("the job ended in state " + state + "; no results were published");
       }
+      long calibrationBatches = counter(result, CollectStatistics.BATCHES_COUNTER);
       Publisher.publish(staging, out, sweepId, spec.configs());
       List<RunSummary> rows = RunSummary.read(out, sweepId);
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(out, sweepId, spec, rows, seconds);
       return new SweepOutcome(sweepId, out, rows, report, seconds,
-          watcher == null ? null : watcher.jobId().orElse(null));
+          watcher == null ? null : watcher.jobId().orElse(null), calibrationBatches);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
@@ -195,6 +211,82 @@ public final class SweepRunner {
               + ": null}' rule");
         }
       }
+    }
+  }
+
+  /**
+   * Calibration methods need calibration data, and a layer whose input they can see: a MatMul, Gemm or Conv weight
+   * of the main graph.
+   */
+  private static void checkCalibration(SweepSpec spec, List<Layer> layers, CapturePlan capture) {
+    for (SweepConfig config : spec.configs()) {
+      for (Layer layer : layers) {
+        Optional<CompressionConfig> applied = config.configFor(layer);
+        if (applied.isEmpty() || !applied.get().needsCalibration()) {
+          continue;
+        }
+        String method = applied.get().method() + (applied.get().method().equals("palettize") ? " (sensitivity: hessian)" : "");
+        if (spec.calibrationData() == null) {
+          throw new SpecException(spec.specFile() + ": config '" + config.configId() + "' uses " + method
+              + ", which needs calibration statistics: add 'calibration_data: <directory>' (one <input>.npy per model"
+              + " input) to the spec");
+        }
+        String reason = capture.unsupported().get(layer.name());
+        if (reason != null) {
+          throw new SpecException(spec.specFile() + ": config '" + config.configId() + "' applies " + method
+              + " to layer " + layer.name() + " " + layer.shapeText() + ", which has no input Hessian: " + reason
+              + "; exclude it with 'op_types: {" + layer.opType() + ": null}' or a 'layers: {" + layer.name()
+              + ": null}' rule, or give it an uncalibrated config there");
+        }
+      }
+    }
+  }
+
+  private static int calibrationSampleCount(SweepSpec spec, Dataset data) {
+    if (data.samples() == 0) {
+      throw new SpecException(spec.specFile() + ": calibration_data " + spec.calibrationData() + " has no samples");
+    }
+    if (spec.calibrationSamples() > data.samples()) {
+      throw new SpecException(spec.specFile() + ": calibration_samples is " + spec.calibrationSamples() + " but "
+          + spec.calibrationData() + " holds only " + data.samples() + " samples; lower it or remove it (all samples)");
+    }
+    return spec.calibrationSamples() == 0 ? data.samples() : spec.calibrationSamples();
+  }
+
+  /**
+   * Every compressed layer with a visible input gets statistics, so every method's output error can be measured;
+   * null when there is no such layer.
+   */
+  private static CalibrationPlan calibrationPlan(SweepSpec spec, OnnxModel model, List<Layer> layers,
+      CapturePlan capture, String calibrationSha, int samples, Path out) {
+    List<Layer> measured = new ArrayList<>();
+    for (Layer layer : layers) {
+      boolean compressed = spec.configs().stream().anyMatch(c -> c.configFor(layer).isPresent());
+      if (compressed && capture.sites().containsKey(layer.name())) {
+        measured.add(layer);
+      }
+    }
+    if (measured.isEmpty()) {
+      return null; // no MatMul/Gemm/Conv layer is compressed: nothing to measure
+    }
+    Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
+    boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList());
+    return new CalibrationPlan(spec.calibrationData().toAbsolutePath().toString(), samples, spec.batchSize(), measured,
+        capture, cacheDir.toString(), cached);
+  }
+
+  private static long counter(PipelineResult result, String name) {
+    try {
+      var query = result.metrics().queryMetrics(MetricsFilter.builder()
+          .addNameFilter(MetricNameFilter.named(CollectStatistics.class, name)).build());
+      long total = 0;
+      for (var counter : query.getCounters()) {
+        Long value = counter.getAttempted();
+        total += value == null ? 0 : value;
+      }
+      return total;
+    } catch (UnsupportedOperationException e) {
+      return -1;
     }
   }
 

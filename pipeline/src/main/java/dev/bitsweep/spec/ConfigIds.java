@@ -15,7 +15,8 @@ import java.util.Optional;
  */
 public final class ConfigIds {
   private static final List<String> NAMED = List.of("mode", "dtype", "nbits", "granularity", "group_size", "block_size",
-      "target_sparsity", "n_m_ratio", "threshold", "cluster_dim", "enable_per_channel_scale", "lut_dtype", "act_order");
+      "target_sparsity", "n_m_ratio", "threshold", "cluster_dim", "enable_per_channel_scale", "lut_dtype", "act_order",
+      "symmetric", "percdamp", "sensitivity");
 
   private ConfigIds() {}
 
@@ -37,11 +38,22 @@ public final class ConfigIds {
     StringBuilder id = new StringBuilder(config.method());
     for (String key : NAMED) {
       Object value = fields.get(key);
+      if (key.equals("symmetric")) {
+        // gptq/sparsegpt grids: symmetric is the default; an asymmetric grid is named (only when it quantizes)
+        if (Boolean.FALSE.equals(value) && fields.get("nbits") != null) {
+          id.append("-asym");
+        }
+        continue;
+      }
+      if (key.equals("percdamp") && value instanceof Number n && n.doubleValue() == 0.01
+          || key.equals("sensitivity") && "none".equals(value)) {
+        continue;
+      }
       if (value == null || Boolean.FALSE.equals(value) || (value instanceof Number n && n.doubleValue() == 0)) {
         continue;
       }
       String granularity = String.valueOf(fields.get("granularity"));
-      if (key.equals("group_size") && !granularity.equals("per_grouped_channel")) {
+      if (key.equals("group_size") && fields.containsKey("granularity") && !granularity.equals("per_grouped_channel")) {
         continue;
       }
       if (key.equals("block_size") && !granularity.equals("per_block") && !config.method().equals("prune")) {
@@ -61,6 +73,7 @@ public final class ConfigIds {
         case "cluster_dim" -> "cd" + value;
         case "enable_per_channel_scale" -> "pcs";
         case "act_order" -> "actorder";
+        case "percdamp" -> "d" + value;
         case "n_m_ratio" -> value.toString().replaceAll("[^0-9]+", ":").replaceAll("^:|:$", "");
         default -> value.toString();
       });

@@ -90,6 +90,31 @@ class BadInputTest {
   }
 
   @Test
+  void calibrationDataOfTheWrongShapeNamesTheFileAndTheInput() throws IOException {
+    Path data = Fixtures.resource("data/bad-shape/eval");
+    String configs = "calibration_data: " + data + "\nconfigs:\n  - method: gptq\n    nbits: 4\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), data.resolve("input.npy").toString(),
+        "model input 'input' expects [?,1,8,8]");
+  }
+
+  @Test
+  void calibrationMethodsWithoutCalibrationDataSayWhatToAdd() throws IOException {
+    String configs = "configs:\n  - method: sparsegpt\n    target_sparsity: 0.5\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "config 'sparsegpt-s50' uses sparsegpt",
+        "add 'calibration_data: <directory>'");
+    String sensitive = "configs:\n  - method: palettize\n    nbits: 4\n    sensitivity: hessian\n";
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), sensitive), "palettize (sensitivity: hessian)",
+        "calibration_data");
+  }
+
+  @Test
+  void moreCalibrationSamplesThanTheDataHolds() throws IOException {
+    String configs = "calibration_data: " + digits("calibration") + "\ncalibration_samples: 300\n" + INT8;
+    expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "calibration_samples is 300",
+        "holds only 256 samples");
+  }
+
+  @Test
   void invalidConfigValueNamesTheLineAndField() throws IOException {
     String configs = "configs:\n  - method: palettize\n    mode: kmeans\n    nbits: 5\n    granularity: per_tensor\n";
     expectBadInput(spec(digits("model.onnx"), digits("eval"), configs), "spec.yaml:9:", "nbits");

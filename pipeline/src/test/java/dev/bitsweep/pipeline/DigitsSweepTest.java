@@ -111,7 +111,8 @@ class DigitsSweepTest {
       assertEquals(params * 4, ((Number) layer.get("original_bytes")).longValue());
       assertEquals(name.equals("features.2.weight") ? "[32,16,3,3]" : "[128,512]", layer.get("shape"));
       assertTrue(((Number) layer.get("compressed_bytes")).longValue() < params * 4, layer.toString());
-      assertEquals(null, layer.get("output_error"), "round-to-nearest methods leave output_error null in this issue");
+      // The demo spec names calibration_data, so every method's output error tr(ΔW H ΔWᵀ) is measured.
+      assertTrue((Double) layer.get("output_error") > 0, layer.toString());
     }
     List<Map<String, Object>> pruned = query("SELECT sparsity FROM " + table(direct.out(), "layers")
         + " WHERE config_id = 'prune-magnitude-s50'");

@@ -23,7 +23,8 @@ public record PalettizeConfig(
     boolean enablePerChannelScale,
     int clusterDim,
     LutDtype lutDtype,
-    List<Double> customLut)
+    List<Double> customLut,
+    Sensitivity sensitivity)
     implements CompressionConfig {
 
   public enum Mode { KMEANS, UNIFORM, UNIQUE, CUSTOM }
@@ -32,11 +33,17 @@ public record PalettizeConfig(
 
   public enum LutDtype { FP16, FP32, INT8, UINT8 }
 
+  /**
+   * What weights the k-means error: {@code none} (every weight alike) or {@code hessian} (each weight by the diagonal
+   * of its layer's input Hessian from the calibration data, see {@code SensitivityWeights}; needs calibration_data).
+   */
+  public enum Sensitivity { NONE, HESSIAN }
+
   public static final String METHOD = "palettize";
   public static final List<Integer> SUPPORTED_NBITS = List.of(1, 2, 3, 4, 6, 8);
   public static final int DEFAULT_GROUP_SIZE = 32;
   static final List<String> FIELD_NAMES = List.of("method", "mode", "nbits", "granularity", "group_size",
-      "channel_axis", "enable_per_channel_scale", "cluster_dim", "lut_dtype", "custom_lut");
+      "channel_axis", "enable_per_channel_scale", "cluster_dim", "lut_dtype", "custom_lut", "sensitivity");
 
   public PalettizeConfig {
     if (mode == null) {
@@ -47,6 +54,13 @@ public record PalettizeConfig(
     }
     if (lutDtype == null) {
       throw new ConfigException("lut_dtype", "is required; expected one of [fp16, fp32, int8, uint8]");
+    }
+    if (sensitivity == null) {
+      throw new ConfigException("sensitivity", "is required; expected none or hessian");
+    }
+    if (sensitivity == Sensitivity.HESSIAN && mode != Mode.KMEANS) {
+      throw new ConfigException("sensitivity", "hessian weights the k-means objective and needs mode kmeans, not "
+          + Choices.id(mode));
     }
     if (!SUPPORTED_NBITS.contains(nbits)) {
       throw new ConfigException("nbits", nbits + " is not supported; expected one of " + SUPPORTED_NBITS);
@@ -113,6 +127,11 @@ public record PalettizeConfig(
     return METHOD;
   }
 
+  @Override
+  public boolean needsCalibration() {
+    return sensitivity == Sensitivity.HESSIAN;
+  }
+
   public int tableSize() {
     return 1 << nbits;
   }
@@ -147,6 +166,7 @@ public record PalettizeConfig(
     fields.put("cluster_dim", clusterDim);
     fields.put("lut_dtype", Choices.id(lutDtype));
     fields.put("custom_lut", customLut);
+    fields.put("sensitivity", Choices.id(sensitivity));
     return fields;
   }
 
@@ -176,10 +196,13 @@ public record PalettizeConfig(
       builder.lutDtype(reader.choice("lut_dtype", LutDtype.values()));
     }
     builder.customLut(reader.numbers("custom_lut"));
+    if (reader.choice("sensitivity", Sensitivity.values()) != null) {
+      builder.sensitivity(reader.choice("sensitivity", Sensitivity.values()));
+    }
     return builder.build();
   }
 
-  /** Defaults: kmeans, 4 bits, per_tensor, channel_axis 0, no channel scale, cluster_dim 1, fp16 table. */
+  /** Defaults: kmeans, 4 bits, per_tensor, channel_axis 0, no channel scale, cluster_dim 1, fp16 table, no sensitivity. */
   public static final class Builder {
     private Mode mode = Mode.KMEANS;
     private int nbits = 4;
@@ -190,6 +213,7 @@ public record PalettizeConfig(
     private int clusterDim = 1;
     private LutDtype lutDtype = LutDtype.FP16;
     private List<Double> customLut;
+    private Sensitivity sensitivity = Sensitivity.NONE;
 
     public Builder mode(Mode mode) {
       this.mode = Objects.requireNonNull(mode, "mode");
@@ -244,9 +268,15 @@ public record PalettizeConfig(
       return this;
     }
 
+    /** Hessian-weighted k-means (mode kmeans, needs calibration data). */
+    public Builder sensitivity(Sensitivity sensitivity) {
+      this.sensitivity = Objects.requireNonNull(sensitivity, "sensitivity");
+      return this;
+    }
+
     public PalettizeConfig build() {
       return new PalettizeConfig(mode, nbits, granularity, groupSize, channelAxis, enablePerChannelScale, clusterDim,
-          lutDtype, customLut);
+          lutDtype, customLut, sensitivity);
     }
   }
 }

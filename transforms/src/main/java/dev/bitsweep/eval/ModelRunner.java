@@ -69,6 +69,32 @@ public final class ModelRunner implements AutoCloseable {
   }
 
   private Output runOnce(Dataset data, int from, int to) {
+    Map<String, OnnxTensor> feeds = feeds(inputs, data, from, to);
+    try {
+      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(outputName))) {
+        OnnxValue value = result.get(0);
+        OnnxTensor tensor = (OnnxTensor) value;
+        long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+        FloatBuffer buffer = tensor.getFloatBuffer();
+        if (buffer == null) {
+          throw new ModelException("output '" + outputName + "' is not a float tensor; bitsweep compares float outputs");
+        }
+        float[] values = new float[buffer.remaining()];
+        buffer.get(values);
+        return new Output(values, shape);
+      }
+    } catch (OrtException e) {
+      throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + ": " + e.getMessage(), e);
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /**
+   * ONNX Runtime tensors of samples [from, to) for every model input; the caller closes them. Inputs are fed as
+   * their .npy dtype (float32, int64, int32).
+   */
+  public static Map<String, OnnxTensor> feeds(List<ModelInput> inputs, Dataset data, int from, int to) {
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
     Map<String, OnnxTensor> feeds = new HashMap<>();
     try {
@@ -91,22 +117,13 @@ public final class ModelRunner implements AutoCloseable {
         };
         feeds.put(input.name(), tensor);
       }
-      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(outputName))) {
-        OnnxValue value = result.get(0);
-        OnnxTensor tensor = (OnnxTensor) value;
-        long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
-        FloatBuffer buffer = tensor.getFloatBuffer();
-        if (buffer == null) {
-          throw new ModelException("output '" + outputName + "' is not a float tensor; bitsweep compares float outputs");
-        }
-        float[] values = new float[buffer.remaining()];
-        buffer.get(values);
-        return new Output(values, shape);
-      }
+      return feeds;
     } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + ": " + e.getMessage(), e);
-    } finally {
       feeds.values().forEach(OnnxTensor::close);
+      throw new ModelException("ONNX Runtime cannot hold samples " + from + ".." + to + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      feeds.values().forEach(OnnxTensor::close);
+      throw e;
     }
   }
 

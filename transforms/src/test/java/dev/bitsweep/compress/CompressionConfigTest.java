@@ -161,11 +161,11 @@ class CompressionConfigTest {
     assertRejected("custom_lut", "applies only to mode custom", () -> PalettizeConfig.builder()
         .customLut(List.of(1.0)).build());
     assertRejected("mode", "is required", () -> new PalettizeConfig(null, 4, Granularity.PER_TENSOR, null, 0, false, 1,
-        LutDtype.FP16, null));
+        LutDtype.FP16, null, PalettizeConfig.Sensitivity.NONE));
     assertRejected("granularity", "is required", () -> new PalettizeConfig(Mode.KMEANS, 4, null, null, 0, false, 1,
-        LutDtype.FP16, null));
+        LutDtype.FP16, null, PalettizeConfig.Sensitivity.NONE));
     assertRejected("lut_dtype", "is required", () -> new PalettizeConfig(Mode.KMEANS, 4, Granularity.PER_TENSOR, null,
-        0, false, 1, null, null));
+        0, false, 1, null, null, PalettizeConfig.Sensitivity.NONE));
     PalettizeConfig grouped = PalettizeConfig.builder().perGroupedChannel(16).clusterDim(4).build();
     assertRejected("group_size", "does not divide the 40 output channels", () -> {
       grouped.validateFor(40, 8);

@@ -1,0 +1,38 @@
+package dev.bitsweep.pipeline;
+
+import dev.bitsweep.layer.Layer;
+import dev.bitsweep.stats.CapturePlan;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The calibration statistics pass of a sweep: which layers get input statistics, from which samples, and where the
+ * statistics are cached.
+ *
+ * @param dataPath the calibration data directory
+ * @param samples how many of its samples (the first ones) to use
+ * @param batchSize samples per ONNX Runtime run (one pipeline element each)
+ * @param layers the layers that get statistics: every compressed layer with a MatMul/Gemm/Conv input
+ * @param capture where each layer's input activation is
+ * @param cacheDir the directory of this (model, data, samples) combination's statistics
+ * @param cached true when every layer's statistics are already in {@code cacheDir}: the pass is skipped
+ */
+public record CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
+    String cacheDir, boolean cached) implements Serializable {
+
+  public CalibrationPlan {
+    layers = List.copyOf(layers);
+  }
+
+  public int batchCount() {
+    return (samples + batchSize - 1) / batchSize;
+  }
+
+  public int batchStart(int batch) {
+    return batch * batchSize;
+  }
+
+  public int batchEnd(int batch) {
+    return Math.min(samples, (batch + 1) * batchSize);
+  }
+}

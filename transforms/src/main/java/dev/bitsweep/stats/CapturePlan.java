@@ -1,0 +1,135 @@
+package dev.bitsweep.stats;
+
+import dev.bitsweep.calibrate.Im2col;
+import dev.bitsweep.layer.Layer;
+import dev.bitsweep.onnx.proto.Onnx;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where each layer's input activation is: the MatMul, Gemm and Conv nodes of the main graph that consume the layer's
+ * weight. A weight used by several such nodes gets the sum of their Hessians (the output error summed over its uses).
+ * Layers with no such use — Gather tables, ConvTranspose, recurrent weights, weights inside subgraphs, MatMul
+ * weights of rank above 2, 3-D convs — have no input Hessian and are listed with the reason.
+ */
+public record CapturePlan(Map<String, List<CaptureSite>> sites, Map<String, String> unsupported)
+    implements Serializable {
+
+  public CapturePlan {
+    sites = new LinkedHashMap<>(sites);
+    unsupported = new LinkedHashMap<>(unsupported);
+  }
+
+  public static CapturePlan of(Onnx.ModelProto model, List<Layer> layers) {
+    Map<String, List<CaptureSite>> sites = new LinkedHashMap<>();
+    Map<String, String> unsupported = new LinkedHashMap<>();
+    for (Layer layer : layers) {
+      if (!layer.graphPath().isEmpty()) {
+        unsupported.put(layer.name(), "its weight lives in a subgraph (" + layer.graphPath() + "), where activations "
+            + "cannot be captured");
+        continue;
+      }
+      List<CaptureSite> found = new ArrayList<>();
+      List<String> problems = new ArrayList<>();
+      for (Onnx.NodeProto node : model.getGraph().getNodeList()) {
+        boolean defaultDomain = node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx");
+        if (!defaultDomain || node.getInputCount() < 2 || !node.getInput(1).equals(layer.tensorName())) {
+          continue;
+        }
+        switch (node.getOpType()) {
+          case "MatMul" -> {
+            if (layer.shape().length == 2) {
+              found.add(CaptureSite.matMul(node.getInput(0)));
+            } else {
+              problems.add("MatMul weight of rank " + layer.shape().length + " (only 2-D weights have one Hessian)");
+            }
+          }
+          case "Gemm" -> found.add(CaptureSite.gemm(node.getInput(0), intAttribute(node, "transA", 0) == 1));
+          case "Conv" -> {
+            if (layer.shape().length == 4 || layer.shape().length == 3) {
+              found.add(conv(node, layer.shape()));
+            } else {
+              problems.add("Conv with a " + (layer.shape().length - 2) + "-D kernel (only 1-D and 2-D convs)");
+            }
+          }
+          default -> { }
+        }
+      }
+      if (!found.isEmpty()) {
+        sites.put(layer.name(), found);
+      } else {
+        unsupported.put(layer.name(), problems.isEmpty()
+            ? "it is a " + layer.opType() + " weight; input Hessians exist only for MatMul, Gemm and Conv weights"
+            : String.join("; ", problems));
+      }
+    }
+    return new CapturePlan(sites, unsupported);
+  }
+
+  /** The Hessian group count of a layer: a Conv's {@code group}, else 1. */
+  public int groups(String layer) {
+    CaptureSite first = sites.get(layer).get(0);
+    return first.kind() == CaptureSite.Kind.CONV ? first.conv().groups() : 1;
+  }
+
+  private static CaptureSite conv(Onnx.NodeProto node, long[] weightShape) {
+    boolean oneD = weightShape.length == 3;
+    int kh = oneD ? 1 : (int) weightShape[2];
+    int kw = (int) weightShape[weightShape.length - 1];
+    List<Long> strides = ints(node, "strides");
+    List<Long> dilations = ints(node, "dilations");
+    List<Long> pads = ints(node, "pads");
+    int spatial = oneD ? 1 : 2;
+    long[] s = fill(strides, spatial);
+    long[] d = fill(dilations, spatial);
+    long[] p = pads.isEmpty() ? new long[2 * spatial] : pads.stream().mapToLong(Long::longValue).toArray();
+    String autoPad = stringAttribute(node, "auto_pad", "NOTSET");
+    if (autoPad.equals("VALID")) {
+      p = new long[2 * spatial];
+    }
+    int groups = (int) intAttribute(node, "group", 1);
+    Im2col.Geometry geometry = oneD
+        ? new Im2col.Geometry(1, kw, 1, (int) s[0], 0, (int) p[0], 0, (int) p[1], 1, (int) d[0], groups)
+        : new Im2col.Geometry(kh, kw, (int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2], (int) p[3],
+            (int) d[0], (int) d[1], groups);
+    return CaptureSite.conv(node.getInput(0), geometry, autoPad, oneD);
+  }
+
+  private static long[] fill(List<Long> values, int count) {
+    long[] out = new long[count];
+    for (int i = 0; i < count; i++) {
+      out[i] = values.isEmpty() ? 1 : values.get(i);
+    }
+    return out;
+  }
+
+  private static long intAttribute(Onnx.NodeProto node, String name, long defaultValue) {
+    for (Onnx.AttributeProto attribute : node.getAttributeList()) {
+      if (attribute.getName().equals(name)) {
+        return attribute.getI();
+      }
+    }
+    return defaultValue;
+  }
+
+  private static List<Long> ints(Onnx.NodeProto node, String name) {
+    for (Onnx.AttributeProto attribute : node.getAttributeList()) {
+      if (attribute.getName().equals(name)) {
+        return attribute.getIntsList();
+      }
+    }
+    return List.of();
+  }
+
+  private static String stringAttribute(Onnx.NodeProto node, String name, String defaultValue) {
+    for (Onnx.AttributeProto attribute : node.getAttributeList()) {
+      if (attribute.getName().equals(name)) {
+        return attribute.getS().toStringUtf8();
+      }
+    }
+    return defaultValue;
+  }
+}
