@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DigitsSweepTest {
   private static final Path SPEC = Fixtures.digits().resolve("sweep.yaml");
   private static final List<String> CONFIG_IDS = List.of(
+      "linear_quantize-linear_symmetric-int4-per_block-b128",
       "linear_quantize-linear_symmetric-int4-per_block-b32",
-      "linear_quantize-linear_symmetric-int4-per_block-b64",
       "linear_quantize-linear_symmetric-int8-per_channel",
       "palettize-kmeans-2bit-per_grouped_channel-g16",
       "palettize-kmeans-2bit-per_tensor",
@@ -167,17 +167,17 @@ class DigitsSweepTest {
   void packagesAreSmallAndCarryTheirManifest() throws Exception {
     long original = Files.size(Fixtures.digits().resolve("model.onnx"));
     // File ratios include what stays fp32: the two layers under weight_threshold, biases and the graph (2.4 % of
-    // this small model), so int4 is held to the 18 % target on its compressed layers and to 19 % for the file.
+    // this small model); int4 with blocks of 32 (fp32 scales: 5 bits per weight) comes to 19.3 %, blocks of 128 to ~16 %.
     Map<String, Double> limits = Map.of("palettize-kmeans-4bit-per_tensor", 0.30,
         "palettize-kmeans-4bit-per_grouped_channel-g16", 0.30, "linear_quantize-linear_symmetric-int8-per_channel", 0.30,
-        "linear_quantize-linear_symmetric-int4-per_block-b64", 0.19);
+        "linear_quantize-linear_symmetric-int4-per_block-b128", 0.18);
     for (var limit : limits.entrySet()) {
       Path model = direct.out().resolve("packages").resolve(limit.getKey()).resolve("model.onnx");
       double ratio = (double) Files.size(model) / original;
       assertTrue(ratio <= limit.getValue(), limit.getKey() + " is " + ratio + " of the original");
     }
     Map<String, Object> int4Layers = query("SELECT sum(compressed_bytes) / sum(original_bytes) AS ratio FROM "
-        + table(direct.out(), "layers") + " WHERE config_id = 'linear_quantize-linear_symmetric-int4-per_block-b64'").get(0);
+        + table(direct.out(), "layers") + " WHERE config_id = 'linear_quantize-linear_symmetric-int4-per_block-b32'").get(0);
     assertTrue(((Number) int4Layers.get("ratio")).doubleValue() <= 0.18, int4Layers.toString());
     JsonNode manifest = new ObjectMapper().readTree(direct.out()
         .resolve("packages/palettize-kmeans-4bit-per_tensor/manifest.json").toFile());
