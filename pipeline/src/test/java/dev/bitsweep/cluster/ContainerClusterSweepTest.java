@@ -59,6 +59,13 @@ class ContainerClusterSweepTest {
         .withNetwork(network).withEnv("JOB_MANAGER_RPC_ADDRESS", "jobmanager")
         .withFileSystemBind(calibrationData.toString(), calibrationData.toString(), BindMode.READ_ONLY)
         .withFileSystemBind(out.toString(), out.toString(), BindMode.READ_WRITE);
+    // Same OpenBLAS kernel choice as the embedded run on this host (see ResultTables).
+    System.getenv().forEach((name, value) -> {
+      if (name.startsWith("OPENBLAS_")) {
+        jobManager.withEnv(name, value);
+        taskManager.withEnv(name, value);
+      }
+    });
     jobManager.start();
     jobManager.followOutput(new Slf4jLogConsumer(org.slf4j.LoggerFactory.getLogger("jobmanager")));
     taskManager.start();
