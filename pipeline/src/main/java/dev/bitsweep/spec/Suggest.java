@@ -1,5 +1,6 @@
 package dev.bitsweep.spec;
 
+import dev.bitsweep.compress.Choices;
 import java.util.Collection;
 
 /** "Did you mean" suggestions by edit distance. */
@@ -11,31 +12,12 @@ public final class Suggest {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : candidates) {
-      int distance = distance(word.toLowerCase(), candidate.toLowerCase());
+      int distance = Choices.editDistance(word.toLowerCase(), candidate.toLowerCase());
       if (distance < bestDistance) {
         bestDistance = distance;
         best = candidate;
       }
     }
     return best != null && bestDistance <= Math.max(2, word.length() / 3) ? best : null;
-  }
-
-  static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitution, Math.min(previous[j] + 1, current[j - 1] + 1));
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
   }
 }

@@ -1,5 +1,7 @@
 package dev.bitsweep.cluster;
 
+import dev.bitsweep.ResultTables;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

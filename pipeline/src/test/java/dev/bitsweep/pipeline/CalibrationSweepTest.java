@@ -3,22 +3,16 @@ package dev.bitsweep.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.bitsweep.ResultTables.query;
 
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.onnx.OnnxModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,22 +51,6 @@ class CalibrationSweepTest {
     return files;
   }
 
-  private static List<Map<String, Object>> query(String sql) throws Exception {
-    try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
-        Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery(sql)) {
-      List<Map<String, Object>> result = new ArrayList<>();
-      ResultSetMetaData meta = rows.getMetaData();
-      while (rows.next()) {
-        Map<String, Object> row = new TreeMap<>();
-        for (int c = 1; c <= meta.getColumnCount(); c++) {
-          row.put(meta.getColumnName(c), rows.getObject(c));
-        }
-        result.add(row);
-      }
-      return result;
-    }
-  }
 
   private static String layers() {
     return "read_parquet('" + work.resolve("layers") + "/*/*.parquet', hive_partitioning = true)";

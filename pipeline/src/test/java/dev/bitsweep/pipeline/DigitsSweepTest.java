@@ -3,6 +3,8 @@ package dev.bitsweep.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.bitsweep.ResultTables.query;
+import static dev.bitsweep.ResultTables.table;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -10,20 +12,13 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.Fixtures;
+import dev.bitsweep.ResultTables;
 import dev.bitsweep.data.NpyArray;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -50,8 +45,6 @@ class DigitsSweepTest {
       "palettize-uniform-4bit-per_tensor",
       "prune-magnitude-s50",
       "prune-magnitude-s75");
-  private static final Set<String> TIMING_COLUMNS =
-      Set.of("compress_seconds", "package_seconds", "eval_seconds", "seconds");
 
   @TempDir static Path work;
   private SweepOutcome direct;
@@ -63,26 +56,7 @@ class DigitsSweepTest {
     flink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
   }
 
-  private static List<Map<String, Object>> query(String sql) throws Exception {
-    try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
-        Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery(sql)) {
-      List<Map<String, Object>> result = new ArrayList<>();
-      ResultSetMetaData meta = rows.getMetaData();
-      while (rows.next()) {
-        Map<String, Object> row = new TreeMap<>();
-        for (int c = 1; c <= meta.getColumnCount(); c++) {
-          row.put(meta.getColumnName(c), rows.getObject(c));
-        }
-        result.add(row);
-      }
-      return result;
-    }
-  }
 
-  private static String table(Path out, String table) {
-    return "read_parquet('" + out.resolve(table) + "/*/*.parquet', hive_partitioning = true)";
-  }
 
   @Test
   void runsHasOneRowPerConfigAndAllSucceeded() throws Exception {
@@ -127,8 +101,8 @@ class DigitsSweepTest {
     for (String t : List.of("runs", "layers")) {
       List<Map<String, Object>> a = query("SELECT * FROM " + table(direct.out(), t) + " ORDER BY ALL");
       List<Map<String, Object>> b = query("SELECT * FROM " + table(flink.out(), t) + " ORDER BY ALL");
-      a.forEach(row -> row.keySet().removeAll(TIMING_COLUMNS));
-      b.forEach(row -> row.keySet().removeAll(TIMING_COLUMNS));
+      a.forEach(row -> row.keySet().removeAll(ResultTables.TIMING_COLUMNS));
+      b.forEach(row -> row.keySet().removeAll(ResultTables.TIMING_COLUMNS));
       assertEquals(a, b, t);
     }
   }

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** Parsing of snake_case choice values and "did you mean" suggestions for config fields. */
-final class Choices {
+public final class Choices {
   private Choices() {}
 
   static String id(Enum<?> value) {
@@ -40,7 +40,8 @@ final class Choices {
     return close ? " (did you mean '" + best + "'?)" : "";
   }
 
-  static int editDistance(String a, String b) {
+  /** Levenshtein distance; also behind the sweep spec's "did you mean" for its own keys. */
+  public static int editDistance(String a, String b) {
     int[] previous = new int[b.length() + 1];
     int[] current = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

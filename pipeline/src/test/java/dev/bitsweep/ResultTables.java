@@ -1,4 +1,4 @@
-package dev.bitsweep.cluster;
+package dev.bitsweep;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -15,12 +15,12 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /** Reads published results with DuckDB (an independent Parquet reader) and compares two sweeps' tables. */
-final class ResultTables {
-  static final Set<String> TIMING_COLUMNS = Set.of("compress_seconds", "package_seconds", "eval_seconds", "seconds");
+public final class ResultTables {
+  public static final Set<String> TIMING_COLUMNS = Set.of("compress_seconds", "package_seconds", "eval_seconds", "seconds");
 
   private ResultTables() {}
 
-  static List<Map<String, Object>> query(String sql) throws Exception {
+  public static List<Map<String, Object>> query(String sql) throws Exception {
     try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery(sql)) {
@@ -37,12 +37,12 @@ final class ResultTables {
     }
   }
 
-  static String table(Path out, String table) {
+  public static String table(Path out, String table) {
     return "read_parquet('" + out.resolve(table) + "/*/*.parquet', hive_partitioning = true)";
   }
 
   /** runs/ and layers/ of two output directories hold the same rows, timing columns aside. */
-  static void assertSameResults(Path expectedOut, Path actualOut) throws Exception {
+  public static void assertSameResults(Path expectedOut, Path actualOut) throws Exception {
     for (String t : List.of("runs", "layers")) {
       List<Map<String, Object>> expected = query("SELECT * FROM " + table(expectedOut, t) + " ORDER BY ALL");
       List<Map<String, Object>> actual = query("SELECT * FROM " + table(actualOut, t) + " ORDER BY ALL");
