@@ -43,6 +43,11 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--parallelism", paramLabel = "N", defaultValue = "2", description = "Parallel workers (default 2).")
   int parallelism;
 
+  @Option(names = "--threads-per-task", paramLabel = "N", defaultValue = "0",
+      description = "Threads one compression task may use (default 0: a worker's cores divided by its slots, or, embedded,"
+          + " this machine's cores divided by the parallelism).")
+  int threadsPerTask;
+
   @Option(names = "--files-to-stage", paramLabel = "JAR", split = ",",
       description = "Job jar(s) to upload to a Flink cluster (default: the bitsweep job jar when --flink-master is a cluster).")
   List<String> filesToStage;
@@ -52,10 +57,7 @@ final class SweepCommand implements Callable<Integer> {
     if (!runner.equals("flink") && !runner.equals("direct")) {
       throw new dev.bitsweep.spec.SpecException("--runner must be flink or direct, got '" + runner + "'");
     }
-    if (parallelism < 1) {
-      throw new dev.bitsweep.spec.SpecException("--parallelism must be >= 1, got " + parallelism);
-    }
-    SweepRunner.Launch launch = new SweepRunner.Launch(runner, flinkMaster, parallelism, out,
+    SweepRunner.Launch launch = new SweepRunner.Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
         filesToStage == null ? List.of() : filesToStage);
     SweepOutcome outcome = new SweepRunner(System.out).run(spec, launch);
     System.out.println();

@@ -50,6 +50,20 @@ public final class FlinkRest {
     return jobs().stream().filter(j -> j.name().equals(name)).findFirst();
   }
 
+  /**
+   * A slot's share of its TaskManager's cores ({@code /taskmanagers}: cpuCores / slotsNumber, rounded down, at least
+   * 1), the smallest over the registered TaskManagers; 1 when none is registered yet.
+   */
+  public int coresPerSlot() {
+    int share = Integer.MAX_VALUE;
+    for (JsonNode taskManager : get("/taskmanagers").path("taskmanagers")) {
+      int cores = taskManager.path("hardware").path("cpuCores").asInt(1);
+      int slots = Math.max(1, taskManager.path("slotsNumber").asInt(1));
+      share = Math.min(share, Math.max(1, cores / slots));
+    }
+    return share == Integer.MAX_VALUE ? 1 : share;
+  }
+
   /** {@code GET path} as JSON; an unreachable cluster is an {@link UncheckedIOException} naming the address. */
   public JsonNode get(String path) {
     HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(10)).GET().build();

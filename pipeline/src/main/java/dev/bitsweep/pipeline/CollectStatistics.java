@@ -28,13 +28,13 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * The calibration statistics of every layer, computed once per sweep: calibration batches fan out, each worker runs
- * the model on its batch capturing the layers' input activations and emits one partial per layer, and the partials
- * are summed per layer (float64). The sums go to the on-disk cache; when the cache already holds every layer, the
- * statistics are read from it and the model is not run at all.
+ * The calibration statistics of every layer, computed once per (model, calibration data, samples): calibration
+ * batches fan out, each worker runs the model on its batch capturing the layers' input activations and emits one
+ * partial per layer, and the partials are summed per layer (float64) and written to the statistics cache, where the
+ * compression tasks read them. When the cache already holds every layer, the sweep does not run this at all.
  */
 public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<String, LayerStatistics>>> {
-  /** Calibration batches run through ONNX Runtime: 0 when the statistics came from the cache. */
+  /** Calibration batches run through ONNX Runtime. */
   public static final String BATCHES_COUNTER = "calibration_batches";
 
   private final SweepPlan plan;
@@ -55,12 +55,6 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
 
   @Override
   public PCollection<KV<String, LayerStatistics>> expand(PBegin begin) {
-    if (calibration.cached()) {
-      List<String> names = calibration.layers().stream().map(l -> l.name()).toList();
-      return begin.apply("CachedLayers", Create.of(names))
-          .apply("ReadCache", ParDo.of(new ReadCachedFn(calibration.cacheDir())))
-          .setCoder(coder());
-    }
     List<Integer> batches = IntStream.range(0, calibration.batchCount()).boxed().toList();
     return begin.apply("CalibrationBatches", Create.of(batches))
         .apply("SpreadBatches", Reshuffle.viaRandomKey())
@@ -191,19 +185,6 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     public void process(@Element KV<String, LayerStatistics> statistics, OutputReceiver<KV<String, LayerStatistics>> out) {
       StatisticsCache.write(Path.of(cacheDir), statistics.getValue());
       out.output(statistics);
-    }
-  }
-
-  static final class ReadCachedFn extends DoFn<String, KV<String, LayerStatistics>> {
-    private final String cacheDir;
-
-    ReadCachedFn(String cacheDir) {
-      this.cacheDir = cacheDir;
-    }
-
-    @ProcessElement
-    public void process(@Element String layer, OutputReceiver<KV<String, LayerStatistics>> out) {
-      out.output(KV.of(layer, StatisticsCache.read(Path.of(cacheDir), layer)));
     }
   }
 }

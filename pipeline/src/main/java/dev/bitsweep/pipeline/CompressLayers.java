@@ -9,88 +9,88 @@ import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.parallel.ThreadBudget;
 import dev.bitsweep.spec.SweepConfig;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
 
 /**
- * Fans layers x configs out and compresses each layer with each config that applies to it.
- * Workers read the layer's weights from the model file themselves.
+ * Compresses every layer with every config that applies to it. The layer tasks come from a {@link LayerTaskSource},
+ * so workers pull them one at a time; workers read the layer's weights from the model file, and the calibration
+ * statistics from the statistics cache, themselves.
  */
-public final class CompressLayers extends PTransform<PCollection<Layer>, PCollection<KV<String, CompressedLayer>>> {
+public final class CompressLayers extends PTransform<PBegin, PCollection<KV<String, CompressedLayer>>> {
   private final SweepPlan plan;
-  private final PCollection<SweepConfig> configs;
-  private final PCollectionView<Map<String, LayerStatistics>> statistics;
+  private final List<LayerTask> tasks;
+  private final CalibrationPlan calibration;
 
-  private CompressLayers(SweepPlan plan, PCollection<SweepConfig> configs,
-      PCollectionView<Map<String, LayerStatistics>> statistics) {
+  private CompressLayers(SweepPlan plan, List<LayerTask> tasks, CalibrationPlan calibration) {
     this.plan = plan;
-    this.configs = configs;
-    this.statistics = statistics;
+    this.tasks = List.copyOf(tasks);
+    this.calibration = calibration;
   }
 
   /**
-   * @param statistics each layer's calibration statistics (empty without calibration data): calibration methods
-   *     use them, and every method's output error is measured with them
+   * @param calibration the sweep's statistics pass, whose cache must hold every layer's statistics by the time the
+   *     tasks run (a separate job computes them first); null without calibration data
    */
-  public static CompressLayers of(SweepPlan plan, PCollection<SweepConfig> configs,
-      PCollectionView<Map<String, LayerStatistics>> statistics) {
-    return new CompressLayers(plan, configs, statistics);
+  public static CompressLayers of(SweepPlan plan, List<Layer> layers, List<SweepConfig> configs,
+      CalibrationPlan calibration) {
+    return new CompressLayers(plan, tasks(layers, configs), calibration);
+  }
+
+  /** Every (config, layer) pair the config applies to, config by config. */
+  public static List<LayerTask> tasks(List<Layer> layers, List<SweepConfig> configs) {
+    List<LayerTask> tasks = new ArrayList<>();
+    for (SweepConfig config : configs) {
+      for (Layer layer : layers) {
+        Optional<CompressionConfig> applied = config.configFor(layer);
+        applied.ifPresent(c -> tasks.add(new LayerTask(config.configId(), layer, c)));
+      }
+    }
+    return tasks;
   }
 
   @Override
-  public PCollection<KV<String, CompressedLayer>> expand(PCollection<Layer> layers) {
-    PCollectionView<List<SweepConfig>> configList = configs.apply("ListConfigs", View.asList());
-    return layers
-        .apply("PairWithConfigs", ParDo.of(new PairWithConfigsFn(configList)).withSideInputs(configList))
-        .apply("SpreadTasks", Reshuffle.viaRandomKey())
-        .apply("Compress", ParDo.of(new CompressFn(plan, statistics)).withSideInputs(statistics));
+  public PCollection<KV<String, CompressedLayer>> expand(PBegin begin) {
+    return begin
+        .apply("LayerTasks", Read.from(new LayerTaskSource(tasks)))
+        .apply("Compress", ParDo.of(new CompressFn(plan, calibration)));
   }
 
-  static final class PairWithConfigsFn extends DoFn<Layer, LayerTask> {
-    private final PCollectionView<List<SweepConfig>> configs;
-
-    PairWithConfigsFn(PCollectionView<List<SweepConfig>> configs) {
-      this.configs = configs;
-    }
-
-    @ProcessElement
-    public void process(@Element Layer layer, OutputReceiver<LayerTask> out, ProcessContext context) {
-      for (SweepConfig config : context.sideInput(configs)) {
-        Optional<CompressionConfig> applied = config.configFor(layer);
-        applied.ifPresent(c -> out.output(new LayerTask(config.configId(), layer, c)));
-      }
-    }
-  }
-
+  /** Must have no side input: on Flink a side input would break the chain to the task source. */
   static final class CompressFn extends DoFn<LayerTask, KV<String, CompressedLayer>> {
     private final SweepPlan plan;
-    private final PCollectionView<Map<String, LayerStatistics>> statistics;
+    private final String statisticsDir;
+    private final Set<String> layersWithStatistics;
 
-    CompressFn(SweepPlan plan, PCollectionView<Map<String, LayerStatistics>> statistics) {
+    CompressFn(SweepPlan plan, CalibrationPlan calibration) {
       this.plan = plan;
-      this.statistics = statistics;
+      this.statisticsDir = calibration == null ? null : calibration.cacheDir();
+      this.layersWithStatistics = calibration == null ? Set.of()
+          : calibration.layers().stream().map(Layer::name).collect(Collectors.toUnmodifiableSet());
     }
 
     @ProcessElement
-    public void process(@Element LayerTask task, OutputReceiver<KV<String, CompressedLayer>> out,
-        ProcessContext context) {
+    public void process(@Element LayerTask task, OutputReceiver<KV<String, CompressedLayer>> out) {
       long start = System.nanoTime();
       CompressedLayer result;
       try {
-        LayerStatistics layerStatistics = context.sideInput(statistics).get(task.layer().name());
+        LayerStatistics layerStatistics = layersWithStatistics.contains(task.layer().name())
+            ? WorkerCache.statistics(statisticsDir, task.layer().name()) : null;
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
-        CompressedWeights weights =
-            Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name());
+        CompressedWeights weights = ThreadBudget.call(plan.threadsPerTask(),
+            () -> Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
         WeightMatrix decoded = weights.decompress();
         Double outputError = layerStatistics == null ? null
             : OutputError.of(original, decoded, layerStatistics.hessian());

@@ -5,32 +5,33 @@ import dev.bitsweep.layer.Layer;
 import dev.bitsweep.results.WriteResults;
 import dev.bitsweep.spec.SweepConfig;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
 
-/** The sweep as a Beam pipeline: compress layers x configs, package per config, evaluate, write results. */
+/**
+ * The sweep as Beam pipelines. With calibration data whose statistics are not cached yet, a statistics job runs
+ * first and fills the statistics cache; the sweep job then compresses layers x configs (reading statistics from the
+ * cache), packages per config, evaluates and writes the results.
+ */
 public final class SweepPipeline {
   private SweepPipeline() {}
 
-  /** @param calibration the statistics pass, or null when the sweep names no calibration data */
+  /** The statistics job: every calibration batch through the model, summed per layer into the statistics cache. */
+  public static void buildStatistics(Pipeline pipeline, SweepPlan plan, CalibrationPlan calibration) {
+    registerCoders(pipeline);
+    pipeline.begin().apply("CollectStatistics", CollectStatistics.of(plan, calibration));
+  }
+
+  /** @param calibration the statistics pass (its cache complete), or null when the sweep names no calibration data */
   public static void build(Pipeline pipeline, SweepPlan plan, CalibrationPlan calibration, List<Layer> layers,
       List<SweepConfig> configs) {
     registerCoders(pipeline);
     PCollection<SweepConfig> configCollection = pipeline.apply("Configs", Create.of(configs));
-    PCollection<Layer> layerCollection = pipeline.apply("Layers", Create.of(layers));
-    PCollection<KV<String, LayerStatistics>> statistics = calibration == null
-        ? pipeline.apply("NoStatistics", Create.empty(CollectStatistics.coder()))
-        : pipeline.begin().apply("CollectStatistics", CollectStatistics.of(plan, calibration));
-    PCollectionView<Map<String, LayerStatistics>> statisticsByLayer =
-        statistics.apply("StatisticsByLayer", View.asMap());
     PCollection<KV<String, CompressedLayer>> compressed =
-        layerCollection.apply("CompressLayers", CompressLayers.of(plan, configCollection, statisticsByLayer));
+        pipeline.begin().apply("CompressLayers", CompressLayers.of(plan, layers, configs, calibration));
     PCollection<KV<String, PackagedModel>> packages =
         compressed.apply("PackageModels", PackageModels.of(plan, configCollection));
     PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages", EvaluatePackages.of(plan));

@@ -43,23 +43,65 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  */
 public final class SweepRunner {
 
-  /** Where and how to run. On a cluster, the cluster's restart strategy applies. */
-  public record Launch(String runner, String flinkMaster, int parallelism, Path outOverride, List<String> filesToStage) {
+  /**
+   * Where and how to run. On a cluster, the cluster's restart strategy applies.
+   *
+   * @param threadsPerTask threads one compression task may use; 0 chooses {@link #AUTO_THREADS}
+   */
+  public record Launch(String runner, String flinkMaster, int parallelism, int threadsPerTask, Path outOverride,
+      List<String> filesToStage) {
+    /**
+     * The default thread budget of a task: the cores of a worker divided among its parallel slots, at least 1 (on a
+     * cluster, the smallest share over its TaskManagers; embedded, this machine's cores over the parallelism).
+     */
+    public static final int AUTO_THREADS = 0;
+
+    public Launch {
+      if (parallelism < 1) {
+        throw new SpecException("--parallelism must be >= 1, got " + parallelism);
+      }
+      if (threadsPerTask < 0) {
+        throw new SpecException("--threads-per-task must be >= 1 (or 0 for one share of a worker's cores), got "
+            + threadsPerTask);
+      }
+      filesToStage = List.copyOf(filesToStage);
+    }
+
     public static Launch embedded() {
-      return new Launch("flink", "[local]", 2, null, List.of());
+      return new Launch("flink", "[local]", 2, AUTO_THREADS, null, List.of());
     }
 
     public Launch withRunner(String runner) {
-      return new Launch(runner, flinkMaster, parallelism, outOverride, filesToStage);
+      return new Launch(runner, flinkMaster, parallelism, threadsPerTask, outOverride, filesToStage);
     }
 
     public Launch withOut(Path out) {
-      return new Launch(runner, flinkMaster, parallelism, out, filesToStage);
+      return new Launch(runner, flinkMaster, parallelism, threadsPerTask, out, filesToStage);
+    }
+
+    public Launch withThreadsPerTask(int threads) {
+      return new Launch(runner, flinkMaster, parallelism, threads, outOverride, filesToStage);
     }
 
     /** A Flink session cluster at {@code restAddress} (HOST:PORT); the job jar is found by {@link JobJar}. */
     public static Launch cluster(String restAddress, int parallelism) {
-      return new Launch("flink", restAddress, parallelism, null, List.of());
+      return new Launch("flink", restAddress, parallelism, AUTO_THREADS, null, List.of());
+    }
+
+    /** The threads each compression task gets: as given, or the per-slot share of a worker's cores. */
+    int resolveThreadsPerTask() {
+      if (threadsPerTask > 0) {
+        return threadsPerTask;
+      }
+      if (onCluster()) {
+        try {
+          return new FlinkRest(flinkMaster).coresPerSlot();
+        } catch (UncheckedIOException e) {
+          throw new SweepFailedException("cannot reach the Flink cluster at " + flinkMaster + " (" + e.getMessage()
+              + "); is it running? (deploy/cluster.sh status) Nothing was submitted.", e);
+        }
+      }
+      return Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
     }
 
     public boolean onCluster() {
@@ -117,7 +159,7 @@ public final class SweepRunner {
     Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), launch.resolveThreadsPerTask(), Version.get());
     CalibrationPlan calibration = spec.calibrationData() == null ? null
         : calibrationPlan(spec, model, inventory.layers(), capture, calibrationSha, calibrationSamples, out);
 
@@ -133,65 +175,104 @@ public final class SweepRunner {
           calibration.samples(), calibration.layers().size(),
           calibration.cached() ? "; statistics reused from " + calibration.cacheDir() : "");
     }
-    console.printf("  configs %d on runner %s%s%n", spec.configs().size(), launch.runner(),
-        launch.runner().equals("flink") ? " (" + launch.flinkMaster() + ", parallelism " + launch.parallelism() + ")" : "");
+    console.printf("  configs %d on runner %s (%sparallelism %d, %d thread%s per task)%n", spec.configs().size(),
+        launch.runner(), launch.runner().equals("flink") ? launch.flinkMaster() + ", " : "", launch.parallelism(),
+        plan.threadsPerTask(), plan.threadsPerTask() == 1 ? "" : "s");
 
-    int compressTotal = 0;
-    for (SweepConfig config : spec.configs()) {
-      for (Layer layer : inventory.layers()) {
-        if (config.configFor(layer).isPresent()) {
-          compressTotal++;
-        }
-      }
-    }
-    long calibrateTotal = calibration == null || calibration.cached() ? 0 : calibration.batchCount();
+    int compressTotal = CompressLayers.tasks(inventory.layers(), spec.configs()).size();
+    boolean collectStatistics = calibration != null && !calibration.cached();
+    long calibrateTotal = collectStatistics ? calibration.batchCount() : 0;
     ProgressReporter progress = new ProgressReporter(console, staging, calibrateTotal, compressTotal, spec.configs().size(),
         spec.configs().size() * plan.batchCount());
     // Unique per submission, so that the job can be found on a shared cluster's REST API.
     String jobName = "bitsweep-" + sweepId + "-" + staging.getFileName().toString().substring(sweepId.length() + 1);
-    JobWatcher watcher = launch.onCluster() ? new JobWatcher(new FlinkRest(launch.flinkMaster()), jobName, console) : null;
+    Job job = null;
     try {
       Files.createDirectories(staging);
-      Pipeline pipeline = Pipeline.create(options(launch, jobName));
-      SweepPipeline.build(pipeline, plan, calibration, inventory.layers(), spec.configs());
       progress.start();
-      if (watcher != null) {
-        console.printf("  submitting to the Flink cluster at %s (job %s, uploading %s)%n", launch.flinkMaster(), jobName,
-            String.join(", ", launch.stagedFiles()));
-        watcher.start();
+      long calibrationBatches = 0;
+      if (collectStatistics) {
+        job = new Job(launch, jobName + "-statistics", console);
+        PipelineResult statistics = job.run(p -> SweepPipeline.buildStatistics(p, plan, calibration));
+        calibrationBatches = counter(statistics, CollectStatistics.BATCHES_COUNTER);
+        List<String> missing = calibration.layers().stream().map(Layer::name)
+            .filter(layer -> !Files.isRegularFile(StatisticsCache.file(Path.of(calibration.cacheDir()), layer))).toList();
+        if (!missing.isEmpty()) {
+          throw new SweepFailedException("the statistics job finished but " + calibration.cacheDir()
+              + " lacks the statistics of " + missing + "; no results were published");
+        }
       }
-      PipelineResult result = pipeline.run();
-      PipelineResult.State state = result.waitUntilFinish();
+      job = new Job(launch, jobName, console);
+      job.run(p -> SweepPipeline.build(p, plan, calibration, inventory.layers(), spec.configs()));
       progress.stop();
-      if (watcher != null) {
-        watcher.stop();
-      }
-      if (state != PipelineResult.State.DONE) {
-        throw new SweepFailedException("the job ended in state " + state + "; no results were published");
-      }
-      long calibrationBatches = counter(result, CollectStatistics.BATCHES_COUNTER);
       Publisher.publish(staging, out, sweepId, spec.configs());
       List<RunSummary> rows = RunSummary.read(out, sweepId);
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(out, sweepId, spec, rows, seconds);
-      return new SweepOutcome(sweepId, out, rows, report, seconds,
-          watcher == null ? null : watcher.jobId().orElse(null), calibrationBatches);
+      return new SweepOutcome(sweepId, out, rows, report, seconds, job.flinkJobId(), calibrationBatches);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       progress.stop();
-      if (watcher != null) {
-        watcher.stop();
-        if (watcher.jobId().isPresent()) {
-          console.printf("  flink job %s ended %s; see %s%n", watcher.jobId().get(),
-              watcher.lastState().isEmpty() ? "without a state" : watcher.lastState(), launch.flinkMaster());
-        }
+      if (job != null) {
+        job.reportEnd();
       }
       Publisher.discard(staging);
       if (e instanceof SweepFailedException || e instanceof SpecException || e instanceof ModelException) {
         throw e;
       }
       throw new SweepFailedException("the sweep failed: " + rootMessage(e) + "; no results were published", e);
+    }
+  }
+
+  /** One Beam job of a sweep, followed on the cluster's REST API when it runs on a cluster. */
+  private static final class Job {
+    private final Launch launch;
+    private final String name;
+    private final PrintStream console;
+    private final JobWatcher watcher;
+
+    Job(Launch launch, String name, PrintStream console) {
+      this.launch = launch;
+      this.name = name;
+      this.console = console;
+      this.watcher = launch.onCluster() ? new JobWatcher(new FlinkRest(launch.flinkMaster()), name, console) : null;
+    }
+
+    /** Builds, submits and waits for the job; anything but DONE is a {@link SweepFailedException}. */
+    PipelineResult run(java.util.function.Consumer<Pipeline> build) {
+      Pipeline pipeline = Pipeline.create(options(launch, name));
+      build.accept(pipeline);
+      if (watcher != null) {
+        console.printf("  submitting to the Flink cluster at %s (job %s, uploading %s)%n", launch.flinkMaster(), name,
+            String.join(", ", launch.stagedFiles()));
+        watcher.start();
+      }
+      PipelineResult result = pipeline.run();
+      PipelineResult.State state = result.waitUntilFinish();
+      if (watcher != null) {
+        watcher.stop();
+      }
+      if (state != PipelineResult.State.DONE) {
+        throw new SweepFailedException("the job " + name + " ended in state " + state + "; no results were published");
+      }
+      return result;
+    }
+
+    String flinkJobId() {
+      return watcher == null ? null : watcher.jobId().orElse(null);
+    }
+
+    /** After a failure: stops following the job and says where it ended. */
+    void reportEnd() {
+      if (watcher == null) {
+        return;
+      }
+      watcher.stop();
+      if (watcher.jobId().isPresent()) {
+        console.printf("  flink job %s ended %s; see %s%n", watcher.jobId().get(),
+            watcher.lastState().isEmpty() ? "without a state" : watcher.lastState(), launch.flinkMaster());
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.eval.ModelRunner;
@@ -12,7 +13,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What a worker JVM reads once and shares between DoFn instances: parsed models, datasets, ONNX Runtime sessions.
+ * What a worker JVM reads once and shares between DoFn instances: parsed models, datasets, calibration statistics,
+ * ONNX Runtime sessions.
  * Sessions are kept in a small LRU because every package is a whole model.
  */
 final class WorkerCache {
@@ -21,6 +23,7 @@ final class WorkerCache {
   private static final Map<String, Dataset> DATASETS = new ConcurrentHashMap<>();
   private static final Map<String, ModelRunner> RUNNERS = new LinkedHashMap<>(16, 0.75f, true);
   private static final Map<String, SoftReference<ModelRunner.Output>> ORIGINAL_OUTPUTS = new ConcurrentHashMap<>();
+  private static final Map<String, SoftReference<LayerStatistics>> STATISTICS = new ConcurrentHashMap<>();
 
   private WorkerCache() {}
 
@@ -38,6 +41,18 @@ final class WorkerCache {
       }
     }
     return model;
+  }
+
+  /** A layer's calibration statistics from the statistics cache, read once per worker while memory allows. */
+  static LayerStatistics statistics(String cacheDir, String layer) {
+    String key = cacheDir + "|" + layer;
+    SoftReference<LayerStatistics> cached = STATISTICS.get(key);
+    LayerStatistics statistics = cached == null ? null : cached.get();
+    if (statistics == null) {
+      statistics = StatisticsCache.read(Path.of(cacheDir), layer);
+      STATISTICS.put(key, new SoftReference<>(statistics));
+    }
+    return statistics;
   }
 
   static Dataset dataset(String path, List<ModelInput> inputs, boolean needLabels) {

@@ -147,10 +147,34 @@ class BadInputTest {
   }
 
   @Test
+  void impossibleParallelismAndThreadBudgetAreBadInput() throws IOException {
+    String spec = spec(digits("model.onnx"), digits("eval"), INT8).toString();
+    Outcome parallelism = bitsweep("sweep", spec, "--parallelism", "0");
+    assertEquals(ExitCodes.BAD_INPUT, parallelism.exitCode());
+    assertTrue(parallelism.err().contains("--parallelism must be >= 1, got 0"), parallelism.err());
+    Outcome threads = bitsweep("sweep", spec, "--threads-per-task", "-1");
+    assertEquals(ExitCodes.BAD_INPUT, threads.exitCode());
+    assertTrue(threads.err().contains("--threads-per-task must be >= 1 (or 0 for one share of a worker's cores), got -1"),
+        threads.err());
+  }
+
+  @Test
+  void anUnreachableClusterIsNamedAndNothingIsSubmitted() throws IOException {
+    Path out = dir.resolve("unreachable-out");
+    Outcome outcome = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--out",
+        out.toString(), "--flink-master", "127.0.0.1:1");
+    assertEquals(ExitCodes.FAILED, outcome.exitCode());
+    assertTrue(outcome.err().contains("cannot reach the Flink cluster at 127.0.0.1:1"), outcome.err());
+    assertTrue(outcome.err().contains("Nothing was submitted"), outcome.err());
+    assertFalse(Files.exists(out.resolve("runs")), "no runs/ table");
+  }
+
+  @Test
   void helpExplainsEveryOption() {
     Outcome help = bitsweep("sweep", "--help");
     assertEquals(0, help.exitCode());
-    for (String option : new String[] {"--out", "--runner", "--flink-master", "--parallelism", "SPEC"}) {
+    for (String option : new String[] {"--out", "--runner", "--flink-master", "--parallelism", "--threads-per-task",
+        "SPEC"}) {
       assertTrue(help.out().contains(option), option + " missing from: " + help.out());
     }
   }

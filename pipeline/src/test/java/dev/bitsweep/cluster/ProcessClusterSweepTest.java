@@ -80,7 +80,18 @@ class ProcessClusterSweepTest {
         assertEquals(2, vertex.path("parallelism").asInt(), vertex.path("name").asText());
       }
     }
-    assertTrue(!compressVertices.isEmpty(), "a vertex runs CompressLayers/Compress: " + job.path("vertices"));
+    assertEquals(1, compressVertices.size(), "one vertex runs CompressLayers/Compress: " + job.path("vertices"));
+    // Chained to the task source, a subtask asks for its next task only after compressing the last one.
+    String compress = compressVertices.get(0);
+    assertTrue(compress.startsWith("CHAIN DataSource (at CompressLayers/LayerTasks"), compress);
+    assertTrue(compress.indexOf("CompressLayers/Compress") > compress.indexOf("CompressLayers/LayerTasks"), compress);
+  }
+
+  @Test
+  void eachTaskGetsOneCoreOfTheTaskManager() {
+    int cores = cluster.rest().get("/taskmanagers").path("taskmanagers").get(0).path("hardware").path("cpuCores").asInt();
+    assertEquals(Runtime.getRuntime().availableProcessors(), cores, "the TaskManager runs on this machine");
+    assertEquals(Math.max(1, cores / 2), cluster.rest().coresPerSlot(), "2 slots share the TaskManager's cores");
   }
 
   @Test
