@@ -24,6 +24,10 @@ final class BenchClusterCommand implements Callable<Integer> {
   @Option(names = "--parallelism", split = ",", defaultValue = "1,2", description = "Parallelisms to run (default 1,2).")
   List<Integer> parallelisms;
 
+  @Option(names = "--threads-per-task", paramLabel = "N", defaultValue = "0",
+      description = "Threads per compression task, as for sweep (default 0: the TaskManager's cores divided by its slots).")
+  int threadsPerTask;
+
   @Option(names = "--eval-data", defaultValue = "calibration-data/digits/eval",
       description = "The digits eval directory (default calibration-data/digits/eval).")
   Path evalData;
@@ -31,7 +35,7 @@ final class BenchClusterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<ClusterBench.Result> results = new ClusterBench(System.out).run(flinkMaster, work.toAbsolutePath(), hidden,
-        evalData, parallelisms);
+        evalData, parallelisms, threadsPerTask);
     System.out.println();
     results.forEach(r -> System.out.println(ClusterBench.format(r)));
     if (results.size() >= 2) {

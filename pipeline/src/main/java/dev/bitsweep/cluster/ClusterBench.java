@@ -39,8 +39,9 @@ public final class ClusterBench {
     this.console = console;
   }
 
-  public List<Result> run(String flinkMaster, Path workDir, int hidden, Path evalData, List<Integer> parallelisms)
-      throws Exception {
+  /** @param threadsPerTask as {@code sweep --threads-per-task}: 0 for a worker's cores divided by its slots */
+  public List<Result> run(String flinkMaster, Path workDir, int hidden, Path evalData, List<Integer> parallelisms,
+      int threadsPerTask) throws Exception {
     Path spec = SyntheticSweep.write(workDir.resolve("spec"), hidden, evalData);
     FlinkRest rest = new FlinkRest(flinkMaster);
     List<Result> results = new ArrayList<>();
@@ -49,8 +50,9 @@ public final class ClusterBench {
       for (int parallelism : parallelisms) {
         Path out = workDir.resolve("out-p" + parallelism);
         long submitMillis = System.currentTimeMillis();
-        Future<SweepOutcome> sweep = executor.submit(() -> new SweepRunner(console)
-            .run(spec, SweepRunner.Launch.cluster(flinkMaster, parallelism).withOut(out)));
+        SweepRunner.Launch launch =
+            SweepRunner.Launch.cluster(flinkMaster, parallelism).withThreadsPerTask(threadsPerTask).withOut(out);
+        Future<SweepOutcome> sweep = executor.submit(() -> new SweepRunner(console).run(spec, launch));
         long lastCompressMillis = watchCompression(out, sweep);
         SweepOutcome outcome = sweep.get();
         JsonNode job = rest.get("/jobs/" + outcome.flinkJobId());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static dev.bitsweep.ResultTables.query;
 
 import dev.bitsweep.Fixtures;
+import dev.bitsweep.ResultTables;
 import dev.bitsweep.onnx.OnnxModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The digits GPTQ example spec on the DirectRunner, read back with DuckDB: every (config, layer) has its output error
  * tr(ΔW H ΔWᵀ), GPTQ beats round to nearest on the same grid, and a rerun takes the statistics from the cache.
+ * Once more on embedded Flink, into an empty output directory: the statistics job runs there too, and the results
+ * are the DirectRunner's.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CalibrationSweepTest {
@@ -33,12 +36,14 @@ class CalibrationSweepTest {
   private SweepOutcome first;
   private Map<Path, FileTime> cacheAfterFirstRun;
   private SweepOutcome second;
+  private SweepOutcome onFlink;
 
   @BeforeAll
   void runTheGptqSpecTwice() throws Exception {
     first = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work));
     cacheAfterFirstRun = cacheFiles();
     second = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work));
+    onFlink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
   }
 
   private Map<Path, FileTime> cacheFiles() throws Exception {
@@ -115,5 +120,17 @@ class CalibrationSweepTest {
     assertEquals(first.sweepId(), second.sweepId());
     assertEquals(48L, query("SELECT count(*) AS n FROM " + layers()).get(0).get("n"),
         "the rerun replaced the first run's rows");
+  }
+
+  @Test
+  void onFlinkTheStatisticsJobRunsFirstAndTheResultsAreTheDirectRunners() throws Exception {
+    assertEquals(4, onFlink.calibrationBatches(), "a fresh output directory has no statistics cache");
+    Path cache = StatisticsCache.directory(work.resolve("flink"), OnnxModel.sha256(Fixtures.digits().resolve("model.onnx")),
+        DataFingerprint.of(Fixtures.digits().resolve("calibration")), 256);
+    for (String layer : LAYERS) {
+      assertTrue(Files.isRegularFile(StatisticsCache.file(cache, layer)), layer);
+    }
+    assertEquals(first.sweepId(), onFlink.sweepId());
+    ResultTables.assertSameResults(work, work.resolve("flink"));
   }
 }
