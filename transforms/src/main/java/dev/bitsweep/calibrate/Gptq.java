@@ -39,25 +39,22 @@ public final class Gptq {
    * @param layer named in error messages
    */
   public Result quantize(String layer, WeightMatrix w, double[] hessian) {
-    int groups = Hessians.calibratedGroupCount(layer, w, hessian);
     int rows = w.rows();
     int cols = w.cols();
-    int rowsPerGroup = rows / groups;
     UniformGrid grid = new UniformGrid(config.nbits(), config.symmetric());
     int scalesPerRow = config.groupSize() == 0 ? 1 : QuantizedWeights.blocksPerRow(cols, config.groupSize());
     byte[] codes = new byte[rows * cols];
     float[] scales = new float[rows * scalesPerRow];
     int[] zeros = new int[rows * scalesPerRow];
-    double percdampUsed = 0;
-    for (int g = 0; g < groups; g++) {
-      int firstRow = g * rowsPerGroup;
-      RowBlock part = new RowBlock(Hessians.rows(w, firstRow, firstRow + rowsPerGroup), rowsPerGroup, cols, grid,
-          scalesPerRow);
-      percdampUsed = Math.max(percdampUsed, part.quantize(layer, Hessians.group(hessian, g, cols)));
-      System.arraycopy(part.codes, 0, codes, firstRow * cols, part.codes.length);
-      System.arraycopy(part.scales, 0, scales, firstRow * scalesPerRow, part.scales.length);
-      System.arraycopy(part.zeros, 0, zeros, firstRow * scalesPerRow, part.zeros.length);
-    }
+    double percdampUsed = ColumnSweep.forEachHessianGroup(layer, w, hessian,
+        (firstRow, groupRows, groupWeights, groupHessian) -> {
+          RowBlock part = new RowBlock(groupWeights, groupRows, cols, grid, scalesPerRow);
+          double used = part.quantize(layer, groupHessian);
+          System.arraycopy(part.codes, 0, codes, firstRow * cols, part.codes.length);
+          System.arraycopy(part.scales, 0, scales, firstRow * scalesPerRow, part.scales.length);
+          System.arraycopy(part.zeros, 0, zeros, firstRow * scalesPerRow, part.zeros.length);
+          return used;
+        });
     QuantizedWeights quantized = new QuantizedWeights(rows, cols, grid.dtype(),
         config.groupSize() == 0 ? Granularity.PER_CHANNEL : Granularity.PER_BLOCK, config.groupSize(), codes, scales,
         config.symmetric() ? null : zeros);
@@ -93,27 +90,20 @@ public final class Gptq {
       this.zeros = new int[rows * scalesPerRow];
     }
 
+    /** Quantizes the rows given their Hessian (dead inputs already zeroed); returns the damping used. */
     double quantize(String layer, double[] hessian) {
-      zeroDeadInputs(hessian, weights, rows, cols);
       fitUpFrontScales();
       int[] order = config.actOrder() ? byDescendingDiagonal(hessian, cols) : IntStream.range(0, cols).toArray();
       double[] ordered = config.actOrder() ? permute(hessian, cols, order) : hessian;
-      try (InverseHessianFactor u = InverseHessianFactor.of(layer, ordered, cols, config.percdamp());
-          TransposedColumns pending = new TransposedColumns(weights, rows, cols, order)) {
-        for (int c1 = 0, c2; c1 < cols; c1 = c2) {
-          c2 = blockEnd(c1);
-          float[] block = pending.read(c1, c2);
-          float[] beyond = groupStartsAt(c1) && groupEnd(c1) > c2 ? pending.read(c2, groupEnd(c1)) : new float[0];
-          float[] uBlock = u.block(c1, c2, c1, c2);
-          float[] errors = new float[block.length];
-          int from = c1;
-          int to = c2;
-          TransposedColumns.forEachRowChunk(rows,
-              (r0, r1) -> quantizeBlock(from, to, block, beyond, uBlock, errors, order, r0, r1));
-          pending.propagate(errors, c1, c2, u);
-        }
-        return u.percdampUsed();
-      }
+      return ColumnSweep.sweep(layer, weights, rows, cols, ordered, order, config.percdamp(), this::blockEnd,
+          block -> quantizeBlock(block, order));
+    }
+
+    private void quantizeBlock(ColumnSweep.Block block, int[] order) {
+      int first = block.first;
+      float[] beyond = groupStartsAt(first) && groupEnd(first) > block.end
+          ? block.later(groupEnd(first)) : new float[0];
+      TransposedColumns.forEachRowChunk(rows, (r0, r1) -> quantizeRows(block, beyond, order, r0, r1));
     }
 
     private void fitUpFrontScales() {
@@ -132,49 +122,45 @@ public final class Gptq {
       }
     }
 
-    /** Algorithm 1's inner loop over the columns c1..c2 of one block, for rows r0..r1. */
-    private void quantizeBlock(int c1, int c2, float[] block, float[] beyond, float[] uBlock, float[] errors,
-        int[] order, int r0, int r1) {
-      int width = c2 - c1;
+    /** Algorithm 1's inner loop over the columns of one block, for rows r0..r1. */
+    private void quantizeRows(ColumnSweep.Block block, float[] beyond, int[] order, int r0, int r1) {
+      int width = block.width;
       byte[] blockCodes = new byte[width * (r1 - r0)]; // column-major like the block; scattered once at the end
       for (int j = 0; j < width; j++) {
-        int column = c1 + j;
+        int column = block.first + j;
         int original = order[column];
         if (groupStartsAt(column)) {
-          fitGroupToCurrentWeights(column, c1, c2, block, beyond, r0, r1);
+          fitGroupToCurrentWeights(column, block, beyond, r0, r1);
         }
-        float diagonal = uBlock[j * width + j];
+        float diagonal = block.diagonal(j);
         int at = j * rows;
         for (int r = r0; r < r1; r++) {
           int s = r * scalesPerRow + (groupSize == 0 ? 0 : original / groupSize);
-          float value = block[at + r];
+          float value = block.values[at + r];
           int code = grid.code(value, scales[s], zeros[s]);
           blockCodes[j * (r1 - r0) + r - r0] = (byte) code;
-          errors[at + r] = (value - UniformGrid.decode(code, scales[s], zeros[s])) / diagonal;
+          block.errors[at + r] = (value - UniformGrid.decode(code, scales[s], zeros[s])) / diagonal;
         }
-        for (int k = j + 1; k < width; k++) {
-          float feedback = uBlock[j * width + k];
-          int target = k * rows;
-          for (int r = r0; r < r1; r++) {
-            block[target + r] -= errors[at + r] * feedback;
-          }
-        }
+        block.feedForward(j, r0, r1);
       }
       for (int r = r0; r < r1; r++) {
         for (int j = 0; j < width; j++) {
-          codes[r * cols + order[c1 + j]] = blockCodes[j * (r1 - r0) + r - r0];
+          codes[r * cols + order[block.first + j]] = blockCodes[j * (r1 - r0) + r - r0];
         }
       }
     }
 
-    private void fitGroupToCurrentWeights(int column, int c1, int c2, float[] block, float[] beyond, int r0, int r1) {
+    /** {@code beyond}: the group's columns past the block, if it reaches past it (see {@link #blockEnd}). */
+    private void fitGroupToCurrentWeights(int column, ColumnSweep.Block block, float[] beyond, int r0, int r1) {
+      int c1 = block.first;
+      int c2 = block.end;
       int end = groupEnd(column);
       int group = column / groupSize;
       for (int r = r0; r < r1; r++) {
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
         for (int c = column; c < end; c++) {
-          float value = c < c2 ? block[(c - c1) * rows + r] : beyond[(c - c2) * rows + r];
+          float value = c < c2 ? block.values[(c - c1) * rows + r] : beyond[(c - c2) * rows + r];
           lo = Math.min(lo, value);
           hi = Math.max(hi, value);
         }
@@ -203,18 +189,6 @@ public final class Gptq {
         }
       }
       return end;
-    }
-  }
-
-  /** Inputs never active in calibration: H_ii = 1 keeps H invertible, weight 0 since they cannot matter. */
-  static void zeroDeadInputs(double[] hessian, float[] weights, int rows, int cols) {
-    for (int i = 0; i < cols; i++) {
-      if (hessian[i * cols + i] == 0) {
-        hessian[i * cols + i] = 1;
-        for (int r = 0; r < rows; r++) {
-          weights[r * cols + i] = 0;
-        }
-      }
     }
   }
 

@@ -21,8 +21,8 @@ import java.util.Map;
  */
 public record GptqConfig(int nbits, int groupSize, boolean symmetric, int blockSize, double percdamp, boolean actOrder)
     implements CompressionConfig {
-  public static final int DEFAULT_BLOCK_SIZE = 128;
-  public static final double DEFAULT_PERCDAMP = 0.01;
+  public static final int DEFAULT_BLOCK_SIZE = ColumnSweepFields.DEFAULT_BLOCK_SIZE;
+  public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
 
   public GptqConfig {
     if (nbits < 2 || nbits > 8) {
@@ -32,13 +32,7 @@ public record GptqConfig(int nbits, int groupSize, boolean symmetric, int blockS
       throw new ConfigException("group_size", "must be 0 (per output channel) or a positive column count, got "
           + groupSize);
     }
-    if (blockSize <= 0) {
-      throw new ConfigException("block_size", "must be a positive column count (128 is usual), got " + blockSize);
-    }
-    if (!(percdamp > 0 && percdamp <= 1)) {
-      throw new ConfigException("percdamp", "must be in (0, 1] (a fraction of the mean Hessian diagonal; 0.01 is "
-          + "usual), got " + percdamp);
-    }
+    ColumnSweepFields.check(blockSize, percdamp);
   }
 
   /** {@code nbits} and {@code groupSize} with the defaults: symmetric, block 128, percdamp 0.01, no act_order. */

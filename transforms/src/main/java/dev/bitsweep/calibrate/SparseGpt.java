@@ -35,33 +35,29 @@ public final class SparseGpt {
 
   /** Prunes {@code w} given its input Hessian (grouped convs: see {@link Hessians}); names {@code layer} in errors. */
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
-    int groups = Hessians.calibratedGroupCount(layer, w, hessian);
     int rows = w.rows();
     int cols = w.cols();
-    int rowsPerGroup = rows / groups;
     UniformGrid grid = config.quantizes() ? new UniformGrid(config.nbits(), config.symmetric()) : null;
     boolean[] pruned = new boolean[rows * cols];
     float[] values = new float[rows * cols];
     byte[] codes = new byte[rows * cols];
     float[] scales = new float[rows];
     int[] zeros = new int[rows];
-    long targetTotal = Math.round(config.targetSparsity() * rows * (double) cols);
-    double percdampUsed = 0;
-    for (int g = 0; g < groups; g++) {
-      int firstRow = g * rowsPerGroup;
-      long targetBefore = Math.round(config.targetSparsity() * firstRow * (double) cols);
-      long targetThrough = g == groups - 1 ? targetTotal
-          : Math.round(config.targetSparsity() * (firstRow + rowsPerGroup) * (double) cols);
-      RowBlock part = new RowBlock(Hessians.rows(w, firstRow, firstRow + rowsPerGroup), rowsPerGroup, cols, grid,
-          targetThrough - targetBefore);
-      percdampUsed = Math.max(percdampUsed, part.prune(layer, Hessians.group(hessian, g, cols)));
-      int offset = firstRow * cols;
-      System.arraycopy(part.pruned, 0, pruned, offset, part.pruned.length);
-      System.arraycopy(part.weights, 0, values, offset, part.weights.length);
-      System.arraycopy(part.codes, 0, codes, offset, part.codes.length);
-      System.arraycopy(part.scales, 0, scales, firstRow, rowsPerGroup);
-      System.arraycopy(part.zeros, 0, zeros, firstRow, rowsPerGroup);
-    }
+    double percdampUsed = ColumnSweep.forEachHessianGroup(layer, w, hessian,
+        (firstRow, groupRows, groupWeights, groupHessian) -> {
+          // each group prunes its share of a cumulative target, so the layer's total is exact
+          long targetBefore = Math.round(config.targetSparsity() * firstRow * (double) cols);
+          long targetThrough = Math.round(config.targetSparsity() * (firstRow + groupRows) * (double) cols);
+          RowBlock part = new RowBlock(groupWeights, groupRows, cols, grid, targetThrough - targetBefore);
+          double used = part.prune(layer, groupHessian);
+          int offset = firstRow * cols;
+          System.arraycopy(part.pruned, 0, pruned, offset, part.pruned.length);
+          System.arraycopy(part.weights, 0, values, offset, part.weights.length);
+          System.arraycopy(part.codes, 0, codes, offset, part.codes.length);
+          System.arraycopy(part.scales, 0, scales, firstRow, groupRows);
+          System.arraycopy(part.zeros, 0, zeros, firstRow, groupRows);
+          return used;
+        });
     CompressedWeights kept = grid == null
         ? new DenseWeights(new WeightMatrix(values, rows, cols))
         : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
@@ -107,34 +103,25 @@ public final class SparseGpt {
       this.zeros = new int[rows];
     }
 
+    /** Prunes the rows given their Hessian (dead inputs already zeroed); returns the damping used. */
     double prune(String layer, double[] hessian) {
-      Gptq.zeroDeadInputs(hessian, weights, rows, cols);
       if (grid != null) {
         for (int r = 0; r < rows; r++) {
           grid.fit(weights, r * cols, cols, 1, scales, zeros, r);
         }
       }
       int[] identity = IntStream.range(0, cols).toArray();
-      try (InverseHessianFactor u = InverseHessianFactor.of(layer, hessian, cols, config.percdamp());
-          TransposedColumns pending = new TransposedColumns(weights, rows, cols, identity)) {
-        for (int c1 = 0, c2; c1 < cols; c1 = c2) {
-          c2 = Math.min(cols, c1 + config.blockSize());
-          float[] block = pending.read(c1, c2);
-          float[] uBlock = u.block(c1, c2, c1, c2);
-          boolean[] prunedBlock = new boolean[block.length]; // column-major like the block
-          if (!config.structured()) {
-            long quota = shareOfTarget(c2) - shareOfTarget(c1);
-            markLowestSaliency(block, uBlock, c2 - c1, prunedBlock, (int) quota);
-          }
-          float[] errors = new float[block.length];
-          int from = c1;
-          int to = c2;
-          TransposedColumns.forEachRowChunk(rows,
-              (r0, r1) -> pruneBlock(from, to, block, prunedBlock, uBlock, errors, r0, r1));
-          pending.propagate(errors, c1, c2, u);
-        }
-        return u.percdampUsed();
+      return ColumnSweep.sweep(layer, weights, rows, cols, hessian, identity, config.percdamp(),
+          c1 -> Math.min(cols, c1 + config.blockSize()), this::pruneBlock);
+    }
+
+    private void pruneBlock(ColumnSweep.Block block) {
+      boolean[] prunedBlock = new boolean[block.values.length]; // column-major like the block
+      if (!config.structured()) {
+        long quota = shareOfTarget(block.end) - shareOfTarget(block.first);
+        markLowestSaliency(block.values, block.u, block.width, prunedBlock, (int) quota);
       }
+      TransposedColumns.forEachRowChunk(rows, (r0, r1) -> pruneRows(block, prunedBlock, r0, r1));
     }
 
     /** Pruned weights among columns [0, column): the target spread evenly over the columns. */
@@ -143,43 +130,38 @@ public final class SparseGpt {
     }
 
     /**
-     * Algorithm 1's inner loop over the columns c1..c2 of one block, for rows r0..r1. A processed column of
-     * {@code block} is overwritten with its final values; the block's results reach the row-major outputs at the end.
+     * Algorithm 1's inner loop over the columns of one block, for rows r0..r1. A processed column of the block's
+     * values is overwritten with its final values; the block's results reach the row-major outputs at the end.
      */
-    private void pruneBlock(int c1, int c2, float[] block, boolean[] prunedBlock, float[] uBlock, float[] errors,
-        int r0, int r1) {
-      int width = c2 - c1;
+    private void pruneRows(ColumnSweep.Block block, boolean[] prunedBlock, int r0, int r1) {
+      int c1 = block.first;
+      int width = block.width;
+      float[] values = block.values;
       int chunkRows = r1 - r0;
       byte[] chunkCodes = new byte[width * chunkRows];
       for (int j = 0; j < width; j++) {
         if (config.structured() && j % config.pruneM() == 0) {
-          markLowestSaliencyPerRow(block, uBlock, width, j, prunedBlock, r0, r1);
+          markLowestSaliencyPerRow(values, block.u, width, j, prunedBlock, r0, r1);
         }
-        float diagonal = uBlock[j * width + j];
+        float diagonal = block.diagonal(j);
         int at = j * rows;
         for (int r = r0; r < r1; r++) {
-          float value = block[at + r];
+          float value = values[at + r];
           float kept = prunedBlock[at + r] ? 0f : value;
           if (grid != null) {
             int code = grid.code(kept, scales[r], zeros[r]);
             chunkCodes[j * chunkRows + r - r0] = (byte) code;
             kept = UniformGrid.decode(code, scales[r], zeros[r]);
           }
-          block[at + r] = kept;
-          errors[at + r] = (value - kept) / diagonal;
+          values[at + r] = kept;
+          block.errors[at + r] = (value - kept) / diagonal;
         }
-        for (int k = j + 1; k < width; k++) {
-          float feedback = uBlock[j * width + k];
-          int target = k * rows;
-          for (int r = r0; r < r1; r++) {
-            block[target + r] -= errors[at + r] * feedback;
-          }
-        }
+        block.feedForward(j, r0, r1);
       }
       for (int r = r0; r < r1; r++) {
         for (int j = 0; j < width; j++) {
           int at = j * rows + r;
-          weights[r * cols + c1 + j] = block[at];
+          weights[r * cols + c1 + j] = values[at];
           pruned[r * cols + c1 + j] = prunedBlock[at];
           codes[r * cols + c1 + j] = chunkCodes[j * chunkRows + r - r0];
         }

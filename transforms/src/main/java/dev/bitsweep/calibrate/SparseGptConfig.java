@@ -22,8 +22,8 @@ import java.util.Map;
  */
 public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int nbits, boolean symmetric,
     int blockSize, double percdamp) implements CompressionConfig {
-  public static final int DEFAULT_BLOCK_SIZE = 128;
-  public static final double DEFAULT_PERCDAMP = 0.01;
+  public static final int DEFAULT_BLOCK_SIZE = ColumnSweepFields.DEFAULT_BLOCK_SIZE;
+  public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
 
   public SparseGptConfig {
     if (pruneM != 0 || pruneN != 0) {
@@ -46,13 +46,7 @@ public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int
     if (nbits != 0 && (nbits < 2 || nbits > 8)) {
       throw new ConfigException("nbits", "must be within 2..8, or absent for pruning only, got " + nbits);
     }
-    if (blockSize <= 0) {
-      throw new ConfigException("block_size", "must be a positive column count (128 is usual), got " + blockSize);
-    }
-    if (!(percdamp > 0 && percdamp <= 1)) {
-      throw new ConfigException("percdamp", "must be in (0, 1] (a fraction of the mean Hessian diagonal; 0.01 is "
-          + "usual), got " + percdamp);
-    }
+    ColumnSweepFields.check(blockSize, percdamp);
   }
 
   /** Unstructured sparsity with the defaults: no quantization, block 128, percdamp 0.01. */
