@@ -1,16 +1,23 @@
 package dev.bitsweep.cli;
 
 import dev.bitsweep.bench.CompressionBenchmark;
+import dev.bitsweep.bench.ConcurrencyBenchmark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Times the compression methods on one NxN Gaussian fp32 weight (fixed seed) and prints one line per",
         "config: config, median seconds, weight SNR dB, bits per weight."})
 final class BenchCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec command;
+
   @Option(names = "--size", defaultValue = "4096", description = "N (default 4096).")
   int size;
 
@@ -24,8 +31,20 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--tokens", defaultValue = "8192", description = "Calibration tokens for --calibration (default 8192).")
   int tokens;
 
+  @Option(names = "--concurrency", paramLabel = "COPIES", description = {"Instead: time one single-threaded compression",
+      "task (6-bit k-means per 2-channel group on a 1024x2048 weight) alone and COPIES of it at once (median of 3",
+      "rounds): what this machine gives side-by-side tasks, the ceiling of a cluster speed-up."})
+  Integer concurrency;
+
   @Override
   public Integer call() throws Exception {
+    if (concurrency != null) {
+      if (concurrency < 2) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--concurrency must be >= 2, got " + concurrency);
+      }
+      System.out.println(ConcurrencyBenchmark.format(ConcurrencyBenchmark.run(1024, 2048, concurrency, 3)));
+      return ExitCodes.OK;
+    }
     List<String> args = new ArrayList<>(List.of("--size", Integer.toString(size)));
     if (json) {
       args.add("--json");

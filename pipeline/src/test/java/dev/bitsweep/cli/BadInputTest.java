@@ -159,6 +159,13 @@ class BadInputTest {
   }
 
   @Test
+  void benchConcurrencyBelowTwoIsBadInput() {
+    Outcome outcome = bitsweep("bench", "--concurrency", "1");
+    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode());
+    assertTrue(outcome.err().contains("--concurrency must be >= 2, got 1"), outcome.err());
+  }
+
+  @Test
   void anUnreachableClusterIsNamedAndNothingIsSubmitted() throws IOException {
     Path out = dir.resolve("unreachable-out");
     Outcome outcome = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--out",
