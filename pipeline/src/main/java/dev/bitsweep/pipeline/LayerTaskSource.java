@@ -48,7 +48,7 @@ final class LayerTaskSource extends BoundedSource<LayerTask> {
   /** The weight bytes the tasks compress: a size estimate in the units runners expect. */
   @Override
   public long getEstimatedSizeBytes(PipelineOptions options) {
-    return tasks.stream().mapToLong(task -> 4L * task.layer().rows() * task.layer().cols()).sum();
+    return tasks.stream().mapToLong(task -> 4L * task.layer().params()).sum();
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Calibration statistics on disk, one file per layer under {@code <out>/.cache/statistics/<key>/}, where the key
@@ -39,7 +40,12 @@ public final class StatisticsCache {
   }
 
   public static boolean holdsAll(Path directory, Collection<String> layers) {
-    return layers.stream().allMatch(layer -> Files.isRegularFile(file(directory, layer)));
+    return missing(directory, layers).isEmpty();
+  }
+
+  /** The layers whose statistics file is not (yet) in {@code directory}. */
+  public static List<String> missing(Path directory, Collection<String> layers) {
+    return layers.stream().filter(layer -> !Files.isRegularFile(file(directory, layer))).toList();
   }
 
   public static void write(Path directory, LayerStatistics statistics) {

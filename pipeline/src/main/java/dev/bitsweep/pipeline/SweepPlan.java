@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The constant facts of one sweep that every worker needs: where the model, data and staging area are, and what
- * the model looks like, and how many threads a compression task may use. Numerous things (layers, configs, batches) travel as PCollections instead.
+ * the model looks like, and how many threads a compression task may use. Numerous things (layers, configs,
+ * batches) travel as PCollections instead.
  */
 public record SweepPlan(
     String sweepId,

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
@@ -195,8 +196,8 @@ public final class SweepRunner {
         job = new Job(launch, jobName + "-statistics", console);
         PipelineResult statistics = job.run(p -> SweepPipeline.buildStatistics(p, plan, calibration));
         calibrationBatches = counter(statistics, CollectStatistics.BATCHES_COUNTER);
-        List<String> missing = calibration.layers().stream().map(Layer::name)
-            .filter(layer -> !Files.isRegularFile(StatisticsCache.file(Path.of(calibration.cacheDir()), layer))).toList();
+        List<String> missing = StatisticsCache.missing(Path.of(calibration.cacheDir()),
+            calibration.layers().stream().map(Layer::name).toList());
         if (!missing.isEmpty()) {
           throw new SweepFailedException("the statistics job finished but " + calibration.cacheDir()
               + " lacks the statistics of " + missing + "; no results were published");
@@ -240,7 +241,7 @@ public final class SweepRunner {
     }
 
     /** Builds, submits and waits for the job; anything but DONE is a {@link SweepFailedException}. */
-    PipelineResult run(java.util.function.Consumer<Pipeline> build) {
+    PipelineResult run(Consumer<Pipeline> build) {
       Pipeline pipeline = Pipeline.create(options(launch, name));
       build.accept(pipeline);
       if (watcher != null) {
