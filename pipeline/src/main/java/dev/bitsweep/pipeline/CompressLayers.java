@@ -4,11 +4,11 @@ import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.calibrate.OutputError;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
 import dev.bitsweep.spec.SweepConfig;
 import java.util.ArrayList;
@@ -90,7 +90,7 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
             ? WorkerCache.statistics(statisticsDir, task.layer().name()) : null;
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
         CompressedWeights weights = ThreadBudget.call(plan.threadsPerTask(),
-            () -> Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
+            () -> Methods.ALL.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()).weights());
         WeightMatrix decoded = weights.decompress();
         Double outputError = layerStatistics == null ? null
             : OutputError.of(original, decoded, layerStatistics.hessian());

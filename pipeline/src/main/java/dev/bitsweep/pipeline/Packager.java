@@ -2,7 +2,6 @@ package dev.bitsweep.pipeline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.bitsweep.compress.CalibratedConfigFields;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.onnx.DataType;
@@ -155,12 +154,12 @@ public final class Packager {
 
   public static Map<String, Object> describe(SweepConfig config) {
     Map<String, Object> described = new LinkedHashMap<>();
-    described.put("global", config.global() == null ? null : CalibratedConfigFields.withMethod(config.global()));
+    described.put("global", config.global() == null ? null : config.global().fields());
     Map<String, Object> ops = new LinkedHashMap<>();
-    config.opTypes().forEach((op, c) -> ops.put(op, c == null ? null : CalibratedConfigFields.withMethod(c)));
+    config.opTypes().forEach((op, c) -> ops.put(op, c == null ? null : c.fields()));
     described.put("op_types", ops);
     Map<String, Object> layers = new LinkedHashMap<>();
-    config.layerRules().forEach(r -> layers.put((r.regex() ? "re:" : "") + r.name(), r.config() == null ? null : CalibratedConfigFields.withMethod(r.config())));
+    config.layerRules().forEach(r -> layers.put((r.regex() ? "re:" : "") + r.name(), r.config() == null ? null : r.config().fields()));
     described.put("layers", layers);
     return described;
   }

@@ -181,7 +181,7 @@ public final class Gptq {
      * weights that already carry every earlier column's error feedback.
      */
     private int blockEnd(int c1) {
-      int end = Math.min(cols, c1 + config.blockSize());
+      int end = Math.min(cols, c1 + config.lazyBatchSize());
       if (dynamicGroups) {
         int lastStart = ((end - 1) / groupSize) * groupSize;
         if (lastStart > c1 && groupEnd(lastStart) > end) {

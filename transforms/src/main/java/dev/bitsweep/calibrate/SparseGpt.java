@@ -112,7 +112,7 @@ public final class SparseGpt {
       }
       int[] identity = IntStream.range(0, cols).toArray();
       return ColumnSweep.sweep(layer, weights, rows, cols, hessian, identity, config.percdamp(),
-          c1 -> Math.min(cols, c1 + config.blockSize()), this::pruneBlock);
+          c1 -> Math.min(cols, c1 + config.lazyBatchSize()), this::pruneBlock);
     }
 
     private void pruneBlock(ColumnSweep.Block block) {
@@ -140,7 +140,7 @@ public final class SparseGpt {
       int chunkRows = r1 - r0;
       byte[] chunkCodes = new byte[width * chunkRows];
       for (int j = 0; j < width; j++) {
-        if (config.structured() && j % config.pruneM() == 0) {
+        if (config.structured() && j % config.nmRatio().m() == 0) {
           markLowestSaliencyPerRow(values, block.u, width, j, prunedBlock, r0, r1);
         }
         float diagonal = block.diagonal(j);
@@ -204,8 +204,8 @@ public final class SparseGpt {
      */
     private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int width, int first, boolean[] prunedBlock,
         int r0, int r1) {
-      int length = Math.min(config.pruneM(), width - first);
-      int count = config.pruneN() * length / config.pruneM();
+      int length = Math.min(config.nmRatio().m(), width - first);
+      int count = config.nmRatio().n() * length / config.nmRatio().m();
       float[] saliency = new float[length];
       for (int r = r0; r < r1; r++) {
         for (int k = 0; k < length; k++) {

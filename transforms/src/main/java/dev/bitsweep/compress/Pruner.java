@@ -38,9 +38,9 @@ public final class Pruner {
         return config.joint() == null ? new DenseWeights(copy(weights)) : jointCompress(config, weights, importance, null);
       }
     } else if (config.nmRatio() != null) {
-      pruned = nOfM(weights, config.nmRatio().get(0), config.nmRatio().get(1));
-    } else if (config.blockSize() != null) {
-      pruned = smallestBlocks(weights, config.blockSize(), config.targetSparsity());
+      pruned = nOfM(weights, config.nmRatio().n(), config.nmRatio().m());
+    } else if (config.pruneBlockSize() != null) {
+      pruned = smallestBlocks(weights, config.pruneBlockSize(), config.targetSparsity());
     } else {
       long count = Math.round(config.targetSparsity() * weights.size());
       pruned = smallestMagnitudes(weights.values(), count);

@@ -1,4 +1,4 @@
-package dev.bitsweep.compress;
+package dev.bitsweep.calibrate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bitsweep.calibrate.GptqConfig;
-import dev.bitsweep.calibrate.LayerStatistics;
-import dev.bitsweep.calibrate.RoundToNearest;
-import dev.bitsweep.calibrate.SparseGptConfig;
+import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.compress.PalettizeConfig;
+import dev.bitsweep.compress.Palettizer;
+import dev.bitsweep.compress.WeightMatrix;
+import dev.bitsweep.methods.Methods;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +19,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The calibration methods as YAML fields: parsing, defaults, round trips, and which need statistics. */
-class CalibratedConfigFieldsTest {
+class CalibratedMethodsTest {
 
   private static Map<String, Object> fields(Object... keyValues) {
     Map<String, Object> map = new LinkedHashMap<>();
@@ -29,51 +31,51 @@ class CalibratedConfigFieldsTest {
 
   @Test
   void gptqFieldsWithDefaultsAndRoundTrip() {
-    CompressionConfig config = CompressionConfigs.fromFields(fields("method", "gptq", "nbits", 3, "group_size", 32));
+    CompressionConfig config = Methods.ALL.parse(fields("method", "gptq", "nbits", 3, "group_size", 32));
     assertEquals(new GptqConfig(3, 32, true, 128, 0.01, false), config);
     assertTrue(config.needsCalibration());
-    assertEquals(config, CompressionConfigs.fromFields(CalibratedConfigFields.withMethod(config)));
-    CompressionConfig tuned = CompressionConfigs.fromFields(fields("method", "gptq", "nbits", 4, "symmetric", false,
-        "act_order", true, "percdamp", 0.1, "block_size", 64));
+    assertEquals(config, Methods.ALL.parse(config.fields()));
+    CompressionConfig tuned = Methods.ALL.parse(fields("method", "gptq", "nbits", 4, "symmetric", false,
+        "act_order", true, "percdamp", 0.1, "lazy_batch_size", 64));
     assertEquals(new GptqConfig(4, 0, false, 64, 0.1, true), tuned);
-    assertEquals(tuned, CompressionConfigs.fromFields(CalibratedConfigFields.withMethod(tuned)));
+    assertEquals(tuned, Methods.ALL.parse(tuned.fields()));
   }
 
   @Test
   void sparseGptFieldsUnstructuredAndNOfM() {
-    CompressionConfig unstructured = CompressionConfigs.fromFields(fields("method", "sparsegpt", "target_sparsity", 0.5));
+    CompressionConfig unstructured = Methods.ALL.parse(fields("method", "sparsegpt", "target_sparsity", 0.5));
     assertEquals(SparseGptConfig.unstructured(0.5), unstructured);
-    CompressionConfig twoOfFour = CompressionConfigs.fromFields(fields("method", "sparsegpt", "n_m_ratio", List.of(2, 4),
+    CompressionConfig twoOfFour = Methods.ALL.parse(fields("method", "sparsegpt", "n_m_ratio", List.of(2, 4),
         "nbits", 4));
     assertEquals(SparseGptConfig.nOfM(2, 4).withQuantization(4, true), twoOfFour);
     for (CompressionConfig config : List.of(unstructured, twoOfFour)) {
       assertTrue(config.needsCalibration());
-      assertEquals(config, CompressionConfigs.fromFields(CalibratedConfigFields.withMethod(config)));
+      assertEquals(config, Methods.ALL.parse(config.fields()));
     }
   }
 
   @Test
   void missingOrUnknownFieldsAreNamed() {
     assertEquals("nbits", assertThrows(ConfigException.class,
-        () -> CompressionConfigs.fromFields(fields("method", "gptq"))).field());
+        () -> Methods.ALL.parse(fields("method", "gptq"))).field());
     assertEquals("target_sparsity", assertThrows(ConfigException.class,
-        () -> CompressionConfigs.fromFields(fields("method", "sparsegpt"))).field());
+        () -> Methods.ALL.parse(fields("method", "sparsegpt"))).field());
     ConfigException typo = assertThrows(ConfigException.class,
-        () -> CompressionConfigs.fromFields(fields("method", "gptq", "nbits", 4, "groupsize", 32)));
+        () -> Methods.ALL.parse(fields("method", "gptq", "nbits", 4, "groupsize", 32)));
     assertTrue(typo.getMessage().contains("did you mean 'group_size'"), typo.getMessage());
-    assertEquals("sensitivity", assertThrows(ConfigException.class, () -> CompressionConfigs.fromFields(
+    assertEquals("sensitivity", assertThrows(ConfigException.class, () -> Methods.ALL.parse(
         fields("method", "palettize", "mode", "uniform", "sensitivity", "hessian"))).field());
   }
 
   @Test
   void hessianSensitivityNeedsCalibrationAndWeighsByTheHessianDiagonal() {
-    PalettizeConfig plain = (PalettizeConfig) CompressionConfigs.fromFields(fields("method", "palettize", "nbits", 2));
-    PalettizeConfig sensitive = (PalettizeConfig) CompressionConfigs.fromFields(
+    PalettizeConfig plain = (PalettizeConfig) Methods.ALL.parse(fields("method", "palettize", "nbits", 2));
+    PalettizeConfig sensitive = (PalettizeConfig) Methods.ALL.parse(
         fields("method", "palettize", "nbits", 2, "sensitivity", "hessian"));
     assertFalse(plain.needsCalibration());
     assertTrue(sensitive.needsCalibration());
     assertEquals("hessian", sensitive.fields().get("sensitivity"));
-    assertEquals(sensitive, CompressionConfigs.fromFields(sensitive.fields()));
+    assertEquals(sensitive, Methods.ALL.parse(sensitive.fields()));
 
     Random random = new Random(7);
     int rows = 8;
@@ -92,20 +94,20 @@ class CalibratedConfigFieldsTest {
       }
     }
     LayerStatistics statistics = new LayerStatistics("w", cols, 1, 10, -1, 1, hessian);
-    WeightMatrix viaStatistics = Compressors.compress(sensitive, w, statistics, "w").decompress();
+    WeightMatrix viaStatistics = Methods.ALL.compress(sensitive, w, statistics, "w").weights().decompress();
     WeightMatrix viaImportance = Palettizer.palettize(sensitive, w, importance).decompress();
     assertArrayEquals(viaImportance.values(), viaStatistics.values());
-    assertThrows(IllegalArgumentException.class, () -> Compressors.compress(sensitive, w, null, "w"));
+    assertThrows(IllegalArgumentException.class, () -> Methods.ALL.compress(sensitive, w, null, "w"));
   }
 
   @Test
   void roundToNearestIsGptqsGridWithoutFeedback() {
-    CompressionConfig rtn = CompressionConfigs.fromFields(fields("method", "rtn", "nbits", 3, "group_size", 4));
+    CompressionConfig rtn = Methods.ALL.parse(fields("method", "rtn", "nbits", 3, "group_size", 4));
     assertEquals(new RoundToNearestConfig(3, 4, true), rtn);
     assertFalse(rtn.needsCalibration());
-    assertEquals(rtn, CompressionConfigs.fromFields(rtn.fields()));
+    assertEquals(rtn, Methods.ALL.parse(rtn.fields()));
     WeightMatrix w = new WeightMatrix(new float[] {0.1f, -0.7f, 0.3f, 0.9f, -0.2f, 0.5f, 0.05f, -0.4f}, 1, 8);
     assertArrayEquals(RoundToNearest.quantize(w, 3, 4, true).decompress().values(),
-        Compressors.compress(rtn, w).decompress().values());
+        Methods.ALL.compress(rtn, w).weights().decompress().values());
   }
 }
