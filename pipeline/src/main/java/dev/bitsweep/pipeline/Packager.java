@@ -107,7 +107,7 @@ public final class Packager {
     long originalBytes = layer.params() * DataType.byteWidth(layer.dataType());
     return new LayerResult(c.configId(), layer.name(), layer.opType(), layer.shapeText(), layer.params(), originalBytes,
         storedBytes, encoding, c.failed() ? null : c.weightSnrDb(), c.failed() ? null : c.sparsity(), c.outputError(),
-        c.seconds(), status, error);
+        c.percdampUsed(), c.seconds(), status, error);
   }
 
   /** Compressed encodings decode to float32; fp16/bf16 layers get a Cast back to their own type. */

@@ -80,6 +80,7 @@ public final class ResultRows {
     row.put("seconds", layer.seconds());
     row.put("status", layer.status());
     row.put("error", layer.error());
+    row.put("percdamp_used", layer.percdampUsed());
     return row;
   }
 }

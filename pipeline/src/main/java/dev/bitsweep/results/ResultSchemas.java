@@ -33,6 +33,7 @@ public final class ResultSchemas {
       .requiredDouble("seconds")
       .requiredString("status")
       .optionalString("error")
+      .optionalDouble("percdamp_used")
       .endRecord();
 
   private ResultSchemas() {}

@@ -62,21 +62,11 @@ public final class SparseGpt {
         ? new DenseWeights(new WeightMatrix(values, rows, cols))
         : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
             grid.symmetric() ? null : zeros);
-    return new Result(new SparseWeights(rows, cols, keptMask(pruned), kept), percdampUsed);
+    return new Result(new SparseWeights(rows, cols, SparseWeights.keptMask(pruned), kept), percdampUsed);
   }
 
   public Result prune(WeightMatrix w, double[] hessian) {
     return prune("layer", w, hessian);
-  }
-
-  private static byte[] keptMask(boolean[] pruned) {
-    byte[] mask = new byte[(pruned.length + 7) / 8];
-    for (int i = 0; i < pruned.length; i++) {
-      if (!pruned[i]) {
-        mask[i >>> 3] |= (byte) (1 << (i & 7));
-      }
-    }
-    return mask;
   }
 
   /** The rows of W that share one Hessian. On return {@code weights} holds the final (reconstructed) values. */

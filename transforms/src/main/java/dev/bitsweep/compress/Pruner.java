@@ -45,7 +45,7 @@ public final class Pruner {
       long count = Math.round(config.targetSparsity() * weights.size());
       pruned = smallestMagnitudes(weights.values(), count);
     }
-    byte[] mask = keptMask(pruned);
+    byte[] mask = SparseWeights.keptMask(pruned);
     pruned = null; // the flags may go before the survivors are allocated: a layer's worth of heap
     float[] values = weights.values();
     float[] survivors = new float[values.length];
@@ -216,22 +216,5 @@ public final class Pruner {
       }
     });
     return pruned;
-  }
-
-  /** SparseWeights mask: bit i (least significant first) set when weight i is kept. */
-  static byte[] keptMask(boolean[] pruned) {
-    byte[] mask = new byte[(pruned.length + 7) / 8];
-    IntStream.range(0, chunks(mask.length)).parallel().forEach(c -> {
-      for (int j = c * CHUNK; j < Math.min(mask.length, (c + 1) * CHUNK); j++) {
-        int bits = 0;
-        for (int b = 0; b < 8 && j * 8 + b < pruned.length; b++) {
-          if (!pruned[j * 8 + b]) {
-            bits |= 1 << b;
-          }
-        }
-        mask[j] = (byte) bits;
-      }
-    });
-    return mask;
   }
 }

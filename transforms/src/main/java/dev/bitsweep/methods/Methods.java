@@ -46,13 +46,25 @@ public final class Methods {
   /** GPTQ / SparseGPT: the column sweep updates rows x cols^2. */
   private static final double SECONDS_PER_WEIGHT_COLUMN = 5e-11;
 
+  /** Each line: name, config record and its parser, algorithm, cost model, config-id naming, runs-table columns. */
   public static final MethodRegistry ALL = MethodRegistry.empty()
-      .with(new Method<>(PalettizeConfig.METHOD, PalettizeConfig.class, PalettizeConfig::fromFields, Methods::palettize, Methods::palettizeCost, Methods::palettizeName, List.of(MODE, NBITS, GRANULARITY, GROUP_SIZE, CLUSTER_DIM, ENABLE_PER_CHANNEL_SCALE, LUT_DTYPE)))
-      .with(new Method<>(LinearQuantizeConfig.METHOD, LinearQuantizeConfig.class, LinearQuantizeConfig::fromFields, (c, w, h, layer) -> Compression.of(LinearQuantizer.quantize(c, w)), Methods::perWeightOnly, Methods::linearQuantizeName, List.of(MODE, DTYPE, GRANULARITY, BLOCK_SIZE)))
-      .with(new Method<>(PruneConfig.METHOD, PruneConfig.class, PruneConfig::fromFields, (c, w, h, layer) -> Compression.of(Pruner.prune(c, w)), Methods::perWeightOnly, Methods::pruneName, List.of(MODE, TARGET_SPARSITY, PRUNE_BLOCK_SIZE, N_M_RATIO)))
-      .with(new Method<>(RoundToNearestConfig.METHOD, RoundToNearestConfig.class, RoundToNearestConfig::fromFields, (c, w, h, layer) -> Compression.of(RoundToNearest.quantize(w, c.nbits(), c.groupSize(), c.symmetric())), Methods::perWeightOnly, Methods::roundToNearestName, List.of(NBITS, GROUP_SIZE)))
-      .with(new Method<>(GptqConfig.METHOD, GptqConfig.class, GptqConfig::fromFields, Methods::gptq, Methods::columnSweepCost, Methods::gptqName, List.of(NBITS, GROUP_SIZE, LAZY_BATCH_SIZE)))
-      .with(new Method<>(SparseGptConfig.METHOD, SparseGptConfig.class, SparseGptConfig::fromFields, Methods::sparseGpt, Methods::columnSweepCost, Methods::sparseGptName, List.of(NBITS, TARGET_SPARSITY, N_M_RATIO, LAZY_BATCH_SIZE)));
+      .with(new Method<>(PalettizeConfig.METHOD, PalettizeConfig.class, PalettizeConfig::fromFields,
+          Methods::palettize, Methods::palettizeCost, Methods::palettizeName,
+          List.of(MODE, NBITS, GRANULARITY, GROUP_SIZE, CLUSTER_DIM, ENABLE_PER_CHANNEL_SCALE, LUT_DTYPE)))
+      .with(new Method<>(LinearQuantizeConfig.METHOD, LinearQuantizeConfig.class, LinearQuantizeConfig::fromFields,
+          (c, w, h, layer) -> Compression.of(LinearQuantizer.quantize(c, w)), Methods::perWeightOnly,
+          Methods::linearQuantizeName, List.of(MODE, DTYPE, GRANULARITY, BLOCK_SIZE)))
+      .with(new Method<>(PruneConfig.METHOD, PruneConfig.class, PruneConfig::fromFields,
+          (c, w, h, layer) -> Compression.of(Pruner.prune(c, w)), Methods::perWeightOnly, Methods::pruneName,
+          List.of(MODE, TARGET_SPARSITY, PRUNE_BLOCK_SIZE, N_M_RATIO)))
+      .with(new Method<>(RoundToNearestConfig.METHOD, RoundToNearestConfig.class, RoundToNearestConfig::fromFields,
+          (c, w, h, layer) -> Compression.of(RoundToNearest.quantize(w, c.nbits(), c.groupSize(), c.symmetric())),
+          Methods::perWeightOnly, Methods::roundToNearestName, List.of(NBITS, GROUP_SIZE)))
+      .with(new Method<>(GptqConfig.METHOD, GptqConfig.class, GptqConfig::fromFields,
+          Methods::gptq, Methods::columnSweepCost, Methods::gptqName, List.of(NBITS, GROUP_SIZE, LAZY_BATCH_SIZE)))
+      .with(new Method<>(SparseGptConfig.METHOD, SparseGptConfig.class, SparseGptConfig::fromFields,
+          Methods::sparseGpt, Methods::columnSweepCost, Methods::sparseGptName,
+          List.of(NBITS, TARGET_SPARSITY, N_M_RATIO, LAZY_BATCH_SIZE)));
 
   private Methods() {}
 

@@ -100,6 +100,39 @@ class CalibratedMethodsTest {
     assertThrows(IllegalArgumentException.class, () -> Methods.ALL.compress(sensitive, w, null, "w"));
   }
 
+  /** The registry hands the Hessian to GPTQ and SparseGPT and reports the damping they used. */
+  @Test
+  void calibratedMethodsReportTheDampingUsed() {
+    int cols = 6;
+    WeightMatrix w = new WeightMatrix(new float[] {0.1f, -0.7f, 0.3f, 0.9f, -0.2f, 0.5f, 0.4f, 0.05f, -0.4f, 0.8f,
+        -0.6f, 0.2f}, 2, cols);
+    double[] hessian = new double[cols * cols];
+    for (int c = 0; c < cols; c++) {
+      hessian[c * cols + c] = 1 + c;
+    }
+    LayerStatistics statistics = new LayerStatistics("w", cols, 1, 10, -1, 1, hessian);
+    GptqConfig gptq = GptqConfig.of(4, 0).withPercdamp(0.05);
+    var compressed = Methods.ALL.compress(gptq, w, statistics, "w");
+    assertEquals(0.05, compressed.percdampUsed());
+    assertArrayEquals(new Gptq(gptq).quantize(w, hessian).weights().decompress().values(),
+        compressed.weights().decompress().values());
+    assertEquals(0.01, Methods.ALL.compress(SparseGptConfig.unstructured(0.5), w, statistics, "w").percdampUsed());
+    assertEquals(null, Methods.ALL.compress(new RoundToNearestConfig(4, 0, true), w, statistics, "w").percdampUsed());
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> Methods.ALL.compress(gptq, w, null, "layer fc"));
+    assertEquals("layer fc: method gptq needs calibration statistics of the layer's inputs; name calibration_data in "
+        + "the sweep spec", missing.getMessage());
+  }
+
+  /** Old names of the lazy batch are rejected with the new name. */
+  @Test
+  void blockSizeNoLongerNamesTheLazyBatch() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Methods.ALL.parse(fields("method", "sparsegpt", "target_sparsity", 0.5, "block_size", 64)));
+    assertEquals("block_size", e.field());
+    assertTrue(e.getMessage().contains("lazy_batch_size"), e.getMessage());
+  }
+
   @Test
   void roundToNearestIsGptqsGridWithoutFeedback() {
     CompressionConfig rtn = Methods.ALL.parse(fields("method", "rtn", "nbits", 3, "group_size", 4));
