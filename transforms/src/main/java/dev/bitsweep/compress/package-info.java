@@ -6,7 +6,7 @@
  * {@code PalettizedWeights}, {@code SparseWeights}, {@code DenseWeights}) and shared config vocabulary
  * ({@code CompressionConfig}, {@code ConfigException}, {@code NmRatio}).
  *
- * <p>This package depends on no other bitsweep package except {@code parallel}; methods that need calibration
+ * <p>This package depends on no other bitsweep package; methods that need calibration
  * statistics live in {@link dev.bitsweep.calibrate}, and which method a config belongs to is decided only in
  * {@link dev.bitsweep.methods.Methods}.
  */
