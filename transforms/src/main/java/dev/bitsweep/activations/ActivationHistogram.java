@@ -22,13 +22,15 @@ public final class ActivationHistogram implements Serializable {
   static final int NO_EXPONENT = Integer.MIN_VALUE;
 
   private final long count;
+  private final long zeros;
   private final double min;
   private final double max;
   private final int exponent;
   private final long[] counts;
 
-  private ActivationHistogram(long count, double min, double max, int exponent, long[] counts) {
+  private ActivationHistogram(long count, long zeros, double min, double max, int exponent, long[] counts) {
     this.count = count;
+    this.zeros = zeros;
     this.min = min;
     this.max = max;
     this.exponent = exponent;
@@ -36,7 +38,7 @@ public final class ActivationHistogram implements Serializable {
   }
 
   public static ActivationHistogram empty() {
-    return new ActivationHistogram(0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, NO_EXPONENT,
+    return new ActivationHistogram(0, 0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, NO_EXPONENT,
         new long[2 * BINS_PER_SIDE]);
   }
 
@@ -44,7 +46,9 @@ public final class ActivationHistogram implements Serializable {
   public static ActivationHistogram of(String tensor, float[] values) {
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
+    long zeros = 0;
     for (float v : values) {
+      zeros += v == 0 ? 1 : 0;
       if (!Float.isFinite(v)) {
         throw new IllegalArgumentException("activation " + tensor + " holds " + v + " on the calibration data: "
             + "a range cannot be calibrated; check the model and the calibration inputs");
@@ -63,7 +67,7 @@ public final class ActivationHistogram implements Serializable {
         counts[BINS_PER_SIDE + (int) Math.floor(v * toBins)]++;
       }
     }
-    return new ActivationHistogram(values.length, min, max, exponent, counts);
+    return new ActivationHistogram(values.length, zeros, min, max, exponent, counts);
   }
 
   /** The histogram of both partials' values together (exact; commutative and associative). */
@@ -74,7 +78,7 @@ public final class ActivationHistogram implements Serializable {
     for (int i = 0; i < sum.length; i++) {
       sum[i] += theirs[i];
     }
-    return new ActivationHistogram(count + other.count, Math.min(min, other.min), Math.max(max, other.max), target,
+    return new ActivationHistogram(count + other.count, zeros + other.zeros, Math.min(min, other.min), Math.max(max, other.max), target,
         sum);
   }
 
@@ -96,6 +100,11 @@ public final class ActivationHistogram implements Serializable {
 
   public long count() {
     return count;
+  }
+
+  /** How many values were exactly 0 (Relu outputs, padding): exact at any scale. */
+  public long zeros() {
+    return zeros;
   }
 
   /** The smallest value seen (+Infinity when empty). */
@@ -136,7 +145,7 @@ public final class ActivationHistogram implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ActivationHistogram h && count == h.count && Double.compare(min, h.min) == 0
+    return o instanceof ActivationHistogram h && count == h.count && zeros == h.zeros && Double.compare(min, h.min) == 0
         && Double.compare(max, h.max) == 0 && exponent == h.exponent && Arrays.equals(counts, h.counts);
   }
 

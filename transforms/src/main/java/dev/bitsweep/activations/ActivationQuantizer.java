@@ -66,9 +66,13 @@ public final class ActivationQuantizer {
     return ordered;
   }
 
-  /** {@code model} with QDQ pairs on its activation edges, calibrated by {@code histograms}. */
+  /**
+   * {@code model} with QDQ pairs on its activation edges, calibrated by {@code histograms}; weight
+   * DequantizeLinear + Reshape decodes are folded first ({@link WeightDequantizeFolding}) so the fusion sees them.
+   */
   public static Onnx.ModelProto quantize(Onnx.ModelProto model, Map<String, ActivationHistogram> histograms,
       ActivationQuantConfig config) {
+    model = WeightDequantizeFolding.fold(model);
     QdqPlan plan = QdqPlan.of(model);
     return QdqInserter.insert(model, params(plan, histograms, config));
   }

@@ -6,10 +6,12 @@ package dev.bitsweep.activations;
  *   <li>{@code minmax}: the exact min and max seen;</li>
  *   <li>{@code percentile} p: symmetric, the p-th percentile of |x| as ±t; asymmetric, the (100 - p)-th and p-th
  *       percentiles of x (bin edges that keep at least that share of values inside), clipped to [min, max];</li>
- *   <li>{@code entropy}: the clipping threshold t of |x| that minimises KL(P || Q) between the histogram P clipped at
- *       t (the clipped tail added to its last bin) and Q, its quantization to the dtype's levels on [0, t] expanded
- *       back over P's non-empty bins (Migacz, "8-bit Inference with TensorRT", 2017); then ±t clipped to
- *       [min, max].</li>
+ *   <li>{@code entropy}: for each sign's tail, the clipping threshold t that minimises KL(P || Q) between the
+ *       histogram P of |x| clipped at t (the clipped tail added to its last bin) and Q, its quantization to the
+ *       dtype's levels on [0, t] expanded back over P's non-empty bins (Migacz, "8-bit Inference with TensorRT",
+ *       2017); the range is [-t_negative, t_positive] clipped to [min, max]. The signs are kept apart so that a
+ *       spike on one side (the background value of a normalized image) does not clip the other side's tail. Values that are exactly 0 (half of a Relu output) are left out of P: 0 is exact at every
+ *       threshold, and the spike would otherwise pull the threshold far into the tail.</li>
  * </ul>
  * Every range holds 0 once {@link QuantParams#of} widens it.
  */
@@ -30,10 +32,20 @@ public final class Calibrators {
       case MINMAX -> new double[] {min, max};
       case PERCENTILE -> percentile(histogram, config.percentile(), config.symmetric());
       case ENTROPY -> {
-        boolean nonNegative = min >= 0;
-        int levels = !config.symmetric() && nonNegative ? config.dtype().max() - config.dtype().min() + 1 : 128;
-        double t = entropyThreshold(histogram.absoluteCounts(), histogram.binWidth(), levels);
-        yield new double[] {Math.max(min, -t), Math.min(max, t)};
+        int levels = !config.symmetric() && (min >= 0 || max <= 0) ? config.dtype().max() - config.dtype().min() + 1
+            : 128;
+        long[] counts = histogram.counts();
+        int half = ActivationHistogram.BINS_PER_SIDE;
+        long[] positive = java.util.Arrays.copyOfRange(counts, half, 2 * half);
+        positive[0] -= histogram.zeros();
+        long[] negative = new long[half];
+        for (int k = 0; k < half; k++) {
+          negative[k] = counts[half - 1 - k];
+        }
+        double w = histogram.binWidth();
+        double hi = max > 0 ? Math.min(max, entropyThreshold(positive, w, levels)) : max;
+        double lo = min < 0 ? Math.max(min, -entropyThreshold(negative, w, levels)) : min;
+        yield new double[] {lo, hi};
       }
     };
   }

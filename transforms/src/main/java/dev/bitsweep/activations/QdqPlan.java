@@ -14,7 +14,9 @@ import java.util.Set;
 /**
  * Which activation tensors of a model's main graph get a QuantizeLinear/DequantizeLinear pair, placed as
  * coremltools places them: the data inputs of Conv, MatMul, Gemm, Add and pooling, the outputs of activation
- * functions, and every input and the output of a Concat, which share one range (one group).
+ * functions, and every input and the output of a Concat, which share one range (one group). The input of an
+ * activation function is quantized too: Core ML fuses conv + relu, ONNX Runtime fuses DequantizeLinear -> Conv ->
+ * QuantizeLinear into QLinearConv only when the QuantizeLinear directly follows the Conv.
  *
  * <p>Only activation edges: a tensor computed from initializers and Constant nodes alone (a weight, a
  * DequantizeLinear-encoded weight, a palette decode subgraph, a bias) is never a candidate, so weight compression
@@ -57,6 +59,9 @@ public record QdqPlan(List<String> tensors, Map<String, String> groups) implemen
         }
       }
       if (ACTIVATION_FUNCTIONS.contains(node.getOpType()) && node.getOutputCount() > 0) {
+        if (node.getInputCount() > 0 && !constant.contains(node.getInput(0))) {
+          candidates.add(node.getInput(0));
+        }
         candidates.add(node.getOutput(0));
       }
       if (node.getOpType().equals("Concat") && node.getOutputCount() > 0) {
