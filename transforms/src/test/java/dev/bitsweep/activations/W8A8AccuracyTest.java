@@ -1,5 +1,6 @@
 package dev.bitsweep.activations;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import ai.onnxruntime.OrtSession;
 import dev.bitsweep.TestModels;
 import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.LinearQuantizeConfig;
+import dev.bitsweep.compress.PalettizeConfig;
 import dev.bitsweep.compress.QuantDtype;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
@@ -27,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -89,6 +92,77 @@ class W8A8AccuracyTest {
     assertTrue(fused.stream().anyMatch(op -> op.startsWith("QLinear")), "fused graph: " + fused);
     assertFalse(fused.contains("Conv"), "no float Conv left: " + fused);
     assertTrue(simulated.stream().noneMatch(op -> op.startsWith("QLinear")), "disabled: " + simulated);
+  }
+
+  @Test
+  void calibrationStatisticsDoNotDependOnBatchingAndTheInputsHistogramIsItsData() {
+    Path root = TestModels.repositoryRoot().resolve("calibration-data/digits");
+    OnnxModel fp32 = OnnxModel.read(root.resolve("model.onnx"));
+    Dataset calibration = Dataset.open(root.resolve("calibration"), ModelInput.of(fp32.proto()), false);
+    QdqPlan plan = QdqPlan.of(fp32.proto());
+    Map<String, ActivationHistogram> whole = ActivationQuantizer.calibrate(fp32, plan, calibration, 256, 256);
+    Map<String, ActivationHistogram> pieces = ActivationQuantizer.calibrate(fp32, plan, calibration, 256, 37);
+    assertEquals(whole, pieces);
+    assertEquals(ActivationHistogram.of("input", calibration.inputs().get("input").floats(0, 256)), whole.get("input"));
+  }
+
+  @Test
+  void foldingWeightDequantizeReshapeIsExact() throws Exception {
+    Path root = TestModels.repositoryRoot().resolve("calibration-data/fashion-mnist");
+    OnnxModel fp32 = OnnxModel.read(root.resolve("model.onnx"));
+    Onnx.ModelProto w8 = int8Weights(fp32);
+    Onnx.ModelProto folded = WeightDequantizeFolding.fold(w8);
+    assertTrue(folded.getGraph().getNodeCount() < w8.getGraph().getNodeCount(), "the Conv weights' Reshapes go");
+    Path a = dir.resolve("w8.onnx");
+    Path b = dir.resolve("folded.onnx");
+    Files.write(a, w8.toByteArray());
+    Files.write(b, folded.toByteArray());
+    List<ModelInput> inputs = ModelInput.of(fp32.proto());
+    Dataset eval = Dataset.open(root.resolve("eval"), inputs, true);
+    try (OutputRunner x = OutputRunner.open(a, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED);
+         OutputRunner y = OutputRunner.open(b, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED)) {
+      assertArrayEquals(x.run(eval, 0, 200).get("logits").values(), y.run(eval, 0, 200).get("logits").values());
+    }
+  }
+
+  @Test
+  void uint8AsymmetricAndPalettizedWeightsCombineWithActivationQuantization() throws Exception {
+    Path root = TestModels.repositoryRoot().resolve("calibration-data/fashion-mnist");
+    OnnxModel fp32 = OnnxModel.read(root.resolve("model.onnx"));
+    List<ModelInput> inputs = ModelInput.of(fp32.proto());
+    Dataset calibration = Dataset.open(root.resolve("calibration"), inputs, false);
+    Dataset eval = Dataset.open(root.resolve("eval"), inputs, true);
+    double fp32Accuracy = accuracy(root.resolve("model.onnx"), inputs, eval, "logits", SessionSettings.QDQ_DISABLED);
+    Map<String, ActivationHistogram> histograms = ActivationQuantizer.calibrate(fp32, QdqPlan.of(fp32.proto()),
+        calibration, calibration.samples(), 64);
+
+    Path uint8 = dir.resolve("w8a8-uint8.onnx");
+    Files.write(uint8, ActivationQuantizer.quantize(int8Weights(fp32), histograms, ActivationQuantConfig.fromFields(
+        Map.of("dtype", "uint8", "symmetric", false))).toByteArray());
+    double uint8Fused = accuracy(uint8, inputs, eval, "logits", SessionSettings.QDQ_FUSED);
+
+    Onnx.ModelProto.Builder palettized = fp32.proto().toBuilder();
+    WeightEncoder encoder = WeightEncoder.forModel(fp32.proto());
+    PalettizeConfig kmeans6 = PalettizeConfig.builder().mode(PalettizeConfig.Mode.KMEANS).nbits(6).build();
+    Set<String> decoded = new HashSet<>();
+    for (Layer layer : LayerFinder.find(fp32.proto(), LayerFinder.DEFAULT_WEIGHT_THRESHOLD).layers()) {
+      encoder.encode(palettized.getGraphBuilder(), layer.tensorName(), layer.shape(), layer.outputAxis(),
+          Compressors.compress(kmeans6, WeightReader.read(fp32, layer)));
+      decoded.add(layer.tensorName());
+    }
+    QdqPlan plan = QdqPlan.of(palettized.build());
+    Set<String> constant = QdqPlan.constantTensors(palettized.getGraph());
+    assertTrue(plan.tensors().stream().noneMatch(constant::contains), "no decode-subgraph tensor is quantized");
+    assertTrue(constant.containsAll(decoded), "decoded weights are recognized as constant: " + decoded);
+    Path pal = dir.resolve("pal6-a8.onnx");
+    Files.write(pal, ActivationQuantizer.quantize(palettized.build(), histograms, ActivationQuantConfig.defaults())
+        .toByteArray());
+    double palFused = accuracy(pal, inputs, eval, "logits", SessionSettings.QDQ_FUSED);
+    double palDisabled = accuracy(pal, inputs, eval, "logits", SessionSettings.QDQ_DISABLED);
+    System.out.printf("fashion-mnist: W8A8 uint8 asymmetric minmax fused %.4f; k-means 6-bit + A8 int8 fused %.4f, "
+        + "disabled %.4f (fp32 %.4f)%n", uint8Fused, palFused, palDisabled, fp32Accuracy);
+    assertTrue(Math.abs(uint8Fused - fp32Accuracy) <= 0.01, "uint8 " + uint8Fused);
+    assertTrue(Math.abs(palFused - fp32Accuracy) <= 0.015, "palettized + A8 " + palFused);
   }
 
   private List<String> optimizedOps(Path model, SessionSettings settings) throws Exception {
