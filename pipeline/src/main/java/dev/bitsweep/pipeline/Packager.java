@@ -62,7 +62,7 @@ public final class Packager {
     int minOpset = 1;
     for (CompressedLayer compressed : layers) {
       Layer layer = compressed.layer();
-      Onnx.GraphProto.Builder graph = GraphPath.resolve(builder.getGraphBuilder(), layer.graphPath());
+      Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(), layer.graphPath());
       EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
           compressed.weights());
       if (layer.dataType() != DataType.FLOAT) {
