@@ -61,7 +61,23 @@ public final class GraphPath {
         + " (was the graph changed other than by inserting decode nodes?)");
   }
 
-  private record Step(int node, String attribute, int graphIndex) {}
+  /** One step of a path: into graph attribute {@code attribute} (element {@code graphIndex}, or -1) of node {@code node}. */
+  public record Step(int node, String attribute, int graphIndex) {}
+
+  /** The path of the graph that holds the node of the last step ("" for a one-step path). */
+  public static String parent(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash < 0 ? "" : path.substring(0, slash);
+  }
+
+  /** The last step of a non-empty path. */
+  public static Step last(String path) {
+    Step[] steps = steps(path);
+    if (steps.length == 0) {
+      throw new IllegalArgumentException("the main graph's path has no steps");
+    }
+    return steps[steps.length - 1];
+  }
 
   private static Step[] steps(String path) {
     if (path.isEmpty()) {
