@@ -23,9 +23,9 @@ interface CodeStream {
     int shift = 0;
     for (int bits : BitPacking.planes(nbits)) {
       byte[] packed = BitPacking.packPlane(codes, count, shift, bits);
-      String plane = g.unpackPlane(g.uint8s(packed, packed.length), packed.length, bits);
+      String plane = g.unpackPlane(g.uint8s(packed, packed.length), packed.length, bits, shift);
       plane = g.truncate(plane, (long) packed.length * (8 / bits), count);
-      value = value == null ? plane : g.add(value, shift == 0 ? plane : g.mul(plane, g.int32Scalar(1 << shift)));
+      value = value == null ? plane : g.add(value, plane);
       shift += bits;
     }
     return signed ? g.signExtend(value, nbits) : value;
