@@ -372,7 +372,8 @@ final class DecodeGraph {
   }
 
   String gather(String data, String indices, int axis) {
-    return node("Gather", List.of(data, indices), intAttr("axis", axis));
+    // axis 0 is Gather's default at every opset
+    return axis == 0 ? node("Gather", List.of(data, indices)) : node("Gather", List.of(data, indices), intAttr("axis", axis));
   }
 
   String transpose(String x, long... perm) {
@@ -460,6 +461,16 @@ final class DecodeGraph {
       return byteTable(bits);
     }
     return sharedValue("byte table " + bits + " << " + shift, () -> mul(byteTable(bits), int32Scalar(1 << shift)));
+  }
+
+  /** {@link #byteTable(int, int)} as {@code [256, 2, ..., 2]}: the {@code 8 / bits} values of a byte in halves. */
+  String byteTableInHalves(int bits, int shift) {
+    long[] dims = CodeStream.halvings(256, 8 / bits);
+    if (dims.length == 2) {
+      return byteTable(bits, shift);
+    }
+    return sharedValue("byte table " + bits + " << " + shift + " in halves",
+        () -> reshape(byteTable(bits, shift), dims));
   }
 
   private String buildByteTable(int bits) {

@@ -134,6 +134,14 @@ public final class WeightEncoder {
     }
     if (weights instanceof DenseWeights dense) {
       storeDense(g, layout, dense, outputType, tensorName);
+    } else if (weights instanceof QuantizedWeights q && QuantizedDecode.dequantizesInPlace(opset, q, inPlace(layout))) {
+      QuantizedDecode.validate(q, tensorName);
+      String restored = QuantizedDecode.decodeAll(g, q, layout.shape());
+      if (outputType != DecodeGraph.FLOAT) {
+        g.use(outputType == DecodeGraph.FLOAT16 ? EncodingCatalog.CAST_FP16 : EncodingCatalog.CAST_BF16);
+        restored = g.cast(restored, outputType);
+      }
+      g.renameOutput(restored, tensorName);
     } else {
       String canonical = decodeCanonical(g, weights, tensorName);
       String restored = restoreLayout(g, layout, canonical);
@@ -233,6 +241,11 @@ public final class WeightEncoder {
       decoded = sparse.keptFloats(g, ((DenseWeights) kept).matrix().values());
     }
     return sparse.applyMask(g, decoded);
+  }
+
+  /** Whether the canonical layout is the weight's own order of values (rows on axis 0, no transpose). */
+  private static boolean inPlace(CanonicalLayout layout) {
+    return Arrays.equals(layout.inversePermutation(), identity(layout.permutedShape().length));
   }
 
   private static String restoreLayout(DecodeGraph g, CanonicalLayout layout, String canonical) {
