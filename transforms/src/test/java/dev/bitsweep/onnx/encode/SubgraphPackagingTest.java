@@ -10,6 +10,17 @@ import ai.onnxruntime.OrtSession;
 import com.google.protobuf.ByteString;
 import dev.bitsweep.TestModels;
 import dev.bitsweep.compress.CompressedWeights;
+import dev.bitsweep.compress.LinearQuantizeConfig;
+import dev.bitsweep.compress.LinearQuantizer;
+import dev.bitsweep.compress.WeightError;
+import dev.bitsweep.compress.WeightMatrix;
+import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.packaging.LayerWeights;
+import dev.bitsweep.packaging.Packager;
+import dev.bitsweep.packaging.Provenance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import dev.bitsweep.compress.PalettizedWeights.TableType;
 import dev.bitsweep.compress.QuantDtype;
 import dev.bitsweep.compress.QuantizedWeights.Granularity;
@@ -106,13 +117,43 @@ class SubgraphPackagingTest {
       replaceInitializer(GraphPath.resolve(original.getGraph(), reference.getGraphBuilder(), layer.graphPath()),
           layer.tensorName(), dense);
     }
-    byte[] bytes = packaged.build().toByteArray();
+    assertTrue(packaged.getGraph().getNodeCount() > original.getGraph().getNodeCount() + 10,
+        "decode nodes went into the main graph, ahead of the If");
+    verify(packaged.build().toByteArray(), expected, reference.build().toByteArray());
+  }
+
+  /** The library's Packager (as a sweep calls it) on the same model, every layer int8 per channel. */
+  @Test
+  void thePackagerWritesItToo(@TempDir Path dir) throws Exception {
+    OnnxModel model = OnnxModel.read(TestModels.model(MODEL));
+    Onnx.ModelProto.Builder reference = model.proto().toBuilder();
+    List<LayerWeights> layers = new ArrayList<>();
+    Map<String, float[]> expected = new LinkedHashMap<>();
+    for (Layer layer : layers()) {
+      WeightMatrix original = WeightReader.read(model, layer);
+      CompressedWeights weights = LinearQuantizer.quantize(LinearQuantizeConfig.builder()
+          .mode(LinearQuantizeConfig.Mode.LINEAR_SYMMETRIC).dtype(QuantDtype.INT8)
+          .granularity(LinearQuantizeConfig.Granularity.PER_CHANNEL).build(), original);
+      layers.add(new LayerWeights(layer, weights, WeightError.snrDb(original, weights.decompress())));
+      float[] dense = new CanonicalLayout(layer.shape(), layer.outputAxis()).fromCanonical(weights.decompress().values());
+      expected.put(layer.tensorName(), dense);
+      replaceInitializer(GraphPath.resolve(model.proto().getGraph(), reference.getGraphBuilder(), layer.graphPath()),
+          layer.tensorName(), dense);
+    }
+    Provenance provenance = new Provenance("test-version", "sweep-15", "int8", model.path().toString(),
+        model.sha256(), model.fileBytes(), "eval-sha", null, Map.of("global", Map.of("method", "linear_quantize")),
+        List.of());
+    Packager.Written written = Packager.write(model, layers, provenance, dir.resolve("int8"));
+    byte[] bytes = Files.readAllBytes(written.modelFile());
+    assertEquals(bytes.length, written.fileBytes());
+    verify(bytes, expected, reference.build().toByteArray());
+  }
+
+  private static void verify(byte[] bytes, Map<String, float[]> expected, byte[] reference) throws Exception {
     for (Map.Entry<String, float[]> e : expected.entrySet()) {
       WeightEncoderTest.assertBitsEqual(e.getValue(), OrtDecode.decodeWeight(bytes, e.getKey()),
           "decoded " + e.getKey());
     }
-    assertTrue(packaged.getGraph().getNodeCount() > original.getGraph().getNodeCount() + 10,
-        "decode nodes went into the main graph, ahead of the If");
     float[] x = new float[2 * 3 * 6 * 6];
     Random random = new Random(15);
     for (int i = 0; i < x.length; i++) {
@@ -121,7 +162,7 @@ class SubgraphPackagingTest {
     float[] previous = null;
     for (boolean[] branches : new boolean[][] {{true, true}, {true, false}, {false, false}}) {
       float[] actual = run(bytes, x, branches);
-      float[] wanted = run(reference.build().toByteArray(), x, branches);
+      float[] wanted = run(reference, x, branches);
       assertEquals(20, actual.length);
       for (int i = 0; i < wanted.length; i++) {
         assertEquals(wanted[i], actual[i], 1e-5f * (1 + Math.abs(wanted[i])), "output " + i + " with branches "
