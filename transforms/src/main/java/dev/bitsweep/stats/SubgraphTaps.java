@@ -108,10 +108,11 @@ final class SubgraphTaps {
     throw new ModelException("If node " + holder.getName() + " has no " + other);
   }
 
+  /** One 0 (axis 0, forward) per added scan output, where the Scan lists them explicitly. */
   private static void appendZero(Onnx.NodeProto.Builder holder, String name) {
     for (Onnx.AttributeProto.Builder attribute : holder.getAttributeBuilderList()) {
       if (attribute.getName().equals(name)) {
-        attribute.addInts(0);
+        attribute.addInts(0).addInts(0);
       }
     }
   }

@@ -241,7 +241,7 @@ class ActivationCaptureTest {
     }
   }
 
-  private static float[] gaussian(int count, long seed) {
+  static float[] gaussian(int count, long seed) {
     Random random = new Random(seed);
     float[] values = new float[count];
     for (int i = 0; i < count; i++) {
@@ -250,12 +250,12 @@ class ActivationCaptureTest {
     return values;
   }
 
-  private static Onnx.ModelProto model(Onnx.GraphProto graph) {
+  static Onnx.ModelProto model(Onnx.GraphProto graph) {
     return Onnx.ModelProto.newBuilder().setIrVersion(7).setProducerName("bitsweep-test")
         .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(graph).build();
   }
 
-  private static Onnx.TensorProto tensor(String name, long[] shape, float[] values) {
+  static Onnx.TensorProto tensor(String name, long[] shape, float[] values) {
     Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(DataType.FLOAT);
     for (long d : shape) {
       t.addDims(d);
@@ -267,7 +267,7 @@ class ActivationCaptureTest {
     return t.setRawData(ByteString.copyFrom(raw.array())).build();
   }
 
-  private static Onnx.ValueInfoProto valueInfo(String name, int elemType, long... shape) {
+  static Onnx.ValueInfoProto valueInfo(String name, int elemType, long... shape) {
     Onnx.TensorShapeProto.Builder s = Onnx.TensorShapeProto.newBuilder();
     for (long d : shape) {
       s.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
@@ -276,7 +276,7 @@ class ActivationCaptureTest {
         .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
   }
 
-  private static Onnx.NodeProto node(String op, List<String> inputs, String output) {
+  static Onnx.NodeProto node(String op, List<String> inputs, String output) {
     return Onnx.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(output).build();
   }
 

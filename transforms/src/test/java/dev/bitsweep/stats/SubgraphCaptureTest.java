@@ -10,6 +10,7 @@ import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.onnx.DataType;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.ByteOrder;
@@ -151,6 +152,67 @@ class SubgraphCaptureTest {
       for (int i = 0; i < want.length; i++) {
         assertEquals(want[i], actual.hessian()[i], 1e-4 * (1 + Math.abs(want[i])), e.getKey() + " H entry " + i);
       }
+    }
+  }
+
+  /** A Scan over 3 steps of [16] with a MatMul in its body: H = Σ over samples and steps of x_t x_tᵀ. */
+  @Test
+  void scanBodyHessianSumsEveryStep() throws Exception {
+    int steps = 3;
+    Onnx.GraphProto body = Onnx.GraphProto.newBuilder().setName("scan_body")
+        .addInput(ActivationCaptureTest.valueInfo("state_in", DataType.FLOAT, 8))
+        .addInput(ActivationCaptureTest.valueInfo("x_t", DataType.FLOAT, 16))
+        .addNode(ActivationCaptureTest.node("MatMul", List.of("x_t", "scan.w"), "step"))
+        .addNode(ActivationCaptureTest.node("Add", List.of("state_in", "step"), "state_out"))
+        .addNode(ActivationCaptureTest.node("Identity", List.of("step"), "step_out"))
+        .addOutput(ActivationCaptureTest.valueInfo("state_out", DataType.FLOAT, 8))
+        .addOutput(ActivationCaptureTest.valueInfo("step_out", DataType.FLOAT, 8))
+        .build();
+    Onnx.NodeProto scan = Onnx.NodeProto.newBuilder().setOpType("Scan").addInput("zeros").addInput("xs")
+        .addOutput("total").addOutput("each")
+        .addAttribute(Onnx.AttributeProto.newBuilder().setName("body").setType(Onnx.AttributeProto.AttributeType.GRAPH)
+            .setG(body))
+        .addAttribute(Onnx.AttributeProto.newBuilder().setName("num_scan_inputs")
+            .setType(Onnx.AttributeProto.AttributeType.INT).setI(1))
+        .addAttribute(Onnx.AttributeProto.newBuilder().setName("scan_output_axes")
+            .setType(Onnx.AttributeProto.AttributeType.INTS).addInts(0))
+        .build();
+    Onnx.GraphProto graph = Onnx.GraphProto.newBuilder().setName("scan")
+        .addInput(ActivationCaptureTest.valueInfo("x", DataType.FLOAT, 1, steps, 16))
+        .addInitializer(ActivationCaptureTest.tensor("zeros", new long[] {8}, new float[8]))
+        .addInitializer(ActivationCaptureTest.tensor("scan.w", new long[] {16, 8},
+            ActivationCaptureTest.gaussian(128, 4)))
+        .addInitializer(Onnx.TensorProto.newBuilder().setName("sequence_shape").setDataType(DataType.INT64)
+            .addDims(2).addInt64Data(steps).addInt64Data(16))
+        .addNode(ActivationCaptureTest.node("Reshape", List.of("x", "sequence_shape"), "xs"))
+        .addNode(scan)
+        .addOutput(ActivationCaptureTest.valueInfo("total", DataType.FLOAT, 8))
+        .addOutput(ActivationCaptureTest.valueInfo("each", DataType.FLOAT, steps, 8))
+        .build();
+    Path file = dir.resolve("scan.onnx");
+    Files.write(file, ActivationCaptureTest.model(graph).toByteArray());
+    OnnxModel model = OnnxModel.read(file);
+    List<Layer> layers = LayerFinder.find(model.proto(), 0).layers();
+    CapturePlan plan = CapturePlan.of(model.proto(), layers);
+    assertEquals("1:body", plan.sites().get("scan.w").get(0).graphPath());
+
+    int samples = 4;
+    float[] x = ActivationCaptureTest.gaussian(samples * steps * 16, 5);
+    Path data = Files.createDirectories(dir.resolve("scan-data"));
+    ActivationCaptureTest.writeNpy(data.resolve("x.npy"), "<f4", new long[] {samples, steps, 16}, x);
+    double[] expected = new double[16 * 16];
+    Map<String, Long> rows = new LinkedHashMap<>();
+    for (int t = 0; t < samples * steps; t++) {
+      add(expected, java.util.Arrays.copyOfRange(x, t * 16, t * 16 + 16), rows, "scan.w");
+    }
+    Dataset dataset = Dataset.open(data, ModelInput.of(model.proto()), false);
+    LayerStatistics statistics;
+    try (ActivationCapture capture = ActivationCapture.open(model, layers, plan)) {
+      statistics = capture.run(dataset, 0, dataset.samples()).get("scan.w");
+    }
+    assertEquals(samples * steps, statistics.rows());
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], statistics.hessian()[i], 1e-9 * (1 + Math.abs(expected[i])), "H entry " + i);
     }
   }
 
