@@ -18,9 +18,10 @@ import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -226,7 +227,7 @@ public final class ActivationCapture implements AutoCloseable {
     valuesBuffer.get(values);
     long[] shapes = new long[shapeTensor.getLongBuffer().remaining()];
     shapeTensor.getLongBuffer().get(shapes);
-    List<Activation> instances = new java.util.ArrayList<>();
+    List<Activation> instances = new ArrayList<>();
     if (rank == 0) {
       return instances;
     }

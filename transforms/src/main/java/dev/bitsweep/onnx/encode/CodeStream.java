@@ -1,5 +1,7 @@
 package dev.bitsweep.onnx.encode;
 
+import java.util.Arrays;
+
 /**
  * Where a decode finds the integer codes (palette indices, quantization codes) of a weight, one per unit (a weight,
  * or a palette vector): all of them bit-packed, or only the kept ones of a sparse mask.
@@ -16,7 +18,7 @@ interface CodeStream {
   static CodeStream all(BitPacking.ValueSource codes, int count) {
     return (g, nbits, signed) -> {
       int[] planes = BitPacking.planes(nbits);
-      int unit = 8 / java.util.Arrays.stream(planes).min().getAsInt();
+      int unit = 8 / Arrays.stream(planes).min().getAsInt();
       return planes.length > 1 && count % unit == 0
           ? storeAndUnpackInUnits(g, codes, count, nbits, signed, unit)
           : storeAndUnpack(g, codes, count, nbits, signed);
@@ -50,7 +52,7 @@ interface CodeStream {
     int twos = Integer.numberOfTrailingZeros(size);
     long[] dims = new long[1 + twos];
     dims[0] = first;
-    java.util.Arrays.fill(dims, 1, dims.length, 2);
+    Arrays.fill(dims, 1, dims.length, 2);
     return dims;
   }
 

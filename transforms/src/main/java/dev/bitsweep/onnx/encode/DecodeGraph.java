@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Collects the initializers and nodes of one weight's decode subgraph, valid at one default-domain opset.
@@ -109,7 +110,7 @@ final class DecodeGraph {
    * The value under {@code key}: this decode's own, or another weight's of the same graph, or built now (and then
    * offered to later weights).
    */
-  private String sharedValue(String key, java.util.function.Supplier<String> build) {
+  private String sharedValue(String key, Supplier<String> build) {
     String local = values.get(key);
     if (local != null) {
       return local;

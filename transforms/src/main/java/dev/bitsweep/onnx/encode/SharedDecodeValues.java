@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The decode values that the weights of one graph share: small constants (shapes, scalars), iotas, the byte tables
@@ -19,7 +20,7 @@ final class SharedDecodeValues {
   private final Map<String, Entry> entries = new HashMap<>();
 
   /** The value stored under {@code key}, if the graph still has it ({@code present} tests the graph's names). */
-  Entry get(String key, java.util.function.Predicate<String> present) {
+  Entry get(String key, Predicate<String> present) {
     Entry entry = entries.get(key);
     return entry != null && present.test(entry.name()) ? entry : null;
   }
