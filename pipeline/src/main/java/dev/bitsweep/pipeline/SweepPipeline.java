@@ -35,7 +35,8 @@ public final class SweepPipeline {
     PCollection<KV<String, PackagedModel>> packages =
         compressed.apply("PackageModels", PackageModels.of(plan, configCollection));
     PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages", EvaluatePackages.of(plan));
-    pipeline.begin().apply("WriteResults", WriteResults.of(plan, configCollection, packages, summaries));
+    pipeline.begin().apply("WriteResults", WriteResults.of(plan, configCollection, packages, summaries)
+        .withLayerOrder(layers.stream().map(Layer::name).toList()));
   }
 
   private static void registerCoders(Pipeline pipeline) {

@@ -69,6 +69,7 @@ public final class ResultSchemas {
       .requiredDouble("seconds")
       .requiredString("status")
       .optionalString("error")
+      .optionalInt("layer_index")
       .endRecord();
 
   private ResultSchemas() {}

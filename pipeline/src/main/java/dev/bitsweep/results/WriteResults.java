@@ -6,6 +6,8 @@ import dev.bitsweep.pipeline.PackagedModel;
 import dev.bitsweep.pipeline.SweepPlan;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
@@ -34,18 +36,28 @@ public final class WriteResults extends PTransform<PBegin, PDone> {
   private final PCollection<SweepConfig> configs;
   private final PCollection<KV<String, PackagedModel>> packages;
   private final PCollection<KV<String, EvalSummary>> summaries;
+  private final List<String> layerOrder;
 
   private WriteResults(SweepPlan plan, PCollection<SweepConfig> configs, PCollection<KV<String, PackagedModel>> packages,
-      PCollection<KV<String, EvalSummary>> summaries) {
+      PCollection<KV<String, EvalSummary>> summaries, List<String> layerOrder) {
     this.plan = plan;
     this.configs = configs;
     this.packages = packages;
     this.summaries = summaries;
+    this.layerOrder = List.copyOf(layerOrder);
   }
 
   public static WriteResults of(SweepPlan plan, PCollection<SweepConfig> configs,
       PCollection<KV<String, PackagedModel>> packages, PCollection<KV<String, EvalSummary>> summaries) {
-    return new WriteResults(plan, configs, packages, summaries);
+    return new WriteResults(plan, configs, packages, summaries, List.of());
+  }
+
+  /** The layers' names in graph order: the layers table's {@code layer_index} (null for a layer not listed). */
+  public WriteResults withLayerOrder(List<String> layerNames) {
+    if (new HashSet<>(layerNames).size() != layerNames.size()) {
+      throw new IllegalArgumentException("the layer order names a layer twice: " + layerNames);
+    }
+    return new WriteResults(plan, configs, packages, summaries, layerNames);
   }
 
   public static Path stagedTable(String stagingDir, String table) {
@@ -66,7 +78,7 @@ public final class WriteResults extends PTransform<PBegin, PDone> {
         .apply("ToRunRows", ParDo.of(new ToRunRowFn(plan, configTag, packageTag, summaryTag)))
         .setCoder(AvroCoder.of(ResultSchemas.RUNS));
     PCollection<GenericRecord> layers = packages
-        .apply("ToLayerRows", ParDo.of(new ToLayerRowsFn()))
+        .apply("ToLayerRows", ParDo.of(new ToLayerRowsFn(layerOrder)))
         .setCoder(AvroCoder.of(ResultSchemas.LAYERS));
     write(runs, "runs", ResultSchemas.RUNS);
     write(layers, "layers", ResultSchemas.LAYERS);
@@ -106,10 +118,17 @@ public final class WriteResults extends PTransform<PBegin, PDone> {
   }
 
   static final class ToLayerRowsFn extends DoFn<KV<String, PackagedModel>, GenericRecord> {
+    private final List<String> layerOrder;
+
+    ToLayerRowsFn(List<String> layerOrder) {
+      this.layerOrder = layerOrder;
+    }
+
     @ProcessElement
     public void process(@Element KV<String, PackagedModel> packaged, OutputReceiver<GenericRecord> out) {
       for (LayerResult layer : packaged.getValue().layers()) {
-        out.output(ResultRows.layer(layer));
+        int index = layerOrder.indexOf(layer.layer());
+        out.output(ResultRows.layer(layer, index < 0 ? null : index));
       }
     }
   }

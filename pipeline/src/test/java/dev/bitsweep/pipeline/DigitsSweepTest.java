@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bitsweep.DemoSweep;
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.ResultTables;
 import dev.bitsweep.data.NpyArray;
@@ -52,7 +53,7 @@ class DigitsSweepTest {
 
   @BeforeAll
   void runTheDemoOnBothRunners() {
-    direct = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work.resolve("direct")));
+    direct = DemoSweep.direct(); // shared with the report's browser test
     flink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
   }
 
