@@ -52,7 +52,7 @@
           id: 'points:' + sweepId + ':' + method,
           name: data.compare ? method + ' · ' + sweepId : method,
           type: 'scatter', symbol: symbolOf(sweepId), symbolSize: 11,
-          itemStyle: { color: colourOf(method), borderColor: '#fff', borderWidth: 1 },
+          itemStyle: { color: colourOf(method), opacity: 1, borderColor: '#fff', borderWidth: 1 },
           emphasis: { scale: 1.6 },
           data: own.map(p => ({ name: p.configId, value: [p[v.key], p.metric], point: p }))
         });
@@ -151,7 +151,9 @@
   // ---- Heatmap ------------------------------------------------------------------------------------------------
   const hm = data.heatmap;
   const heatmapBox = document.getElementById('heatmap');
-  heatmapBox.style.height = Math.max(260, 26 * hm.layers.length + 250) + 'px';
+  // Rows of at least 28 px, under the config labels (written vertically: about 6.5 px per character).
+  const longestLabel = Math.max(0, ...hm.columns.map(c => c.label.length));
+  heatmapBox.style.height = Math.round(Math.max(84, 28 * hm.layers.length) + 6.5 * longestLabel + 50) + 'px';
   const heatmap = echarts.init(heatmapBox, null, { renderer: 'canvas' });
   document.getElementById('heatmap-order').textContent = (hm.graphOrder
       ? 'Layers in graph order (top: first), configs as columns. '

@@ -209,6 +209,7 @@ class HtmlReportBrowserTest {
         + "(document.getElementById('pareto').getBoundingClientRect())");
     byte[] png = browser.screenshot(box.get("x").asDouble(), box.get("y").asDouble(), box.get("w").asDouble(),
         box.get("h").asDouble());
+    Files.write(Path.of("target", "html-report-pareto.png"), png); // to look at when this fails
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
     assertTrue(image.getWidth() > 600 && image.getHeight() > 300, image.getWidth() + "x" + image.getHeight());
     double sum = 0;
