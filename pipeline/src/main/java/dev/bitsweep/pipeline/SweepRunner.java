@@ -210,7 +210,7 @@ public final class SweepRunner {
       List<RunSummary> rows = RunSummary.read(out, sweepId);
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(out, sweepId, spec, rows, seconds);
-      dev.bitsweep.report.HtmlReport.write(out, sweepId);
+      dev.bitsweep.report.HtmlReport.writeAfterSweep(out, sweepId);
       return new SweepOutcome(sweepId, out, rows, report, seconds, job.flinkJobId(), calibrationBatches);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

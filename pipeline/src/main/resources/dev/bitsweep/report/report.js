@@ -21,6 +21,7 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
+  const esc = s => String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
   const kib = bytes => (bytes / 1024).toFixed(bytes < 10240 ? 1 : 0) + ' KiB';
 
   document.getElementById('title').textContent = data.title;
@@ -93,7 +94,6 @@
   }
 
   function pointHtml(p) {
-    const esc = s => String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
     return '<b>' + esc(p.configId) + '</b>' + (data.compare ? '<br>sweep ' + esc(p.sweepId) : '')
         + '<br>method ' + esc(p.method)
         + '<br>' + esc(metric.column) + ' ' + fmt(p.metric)
@@ -176,8 +176,8 @@
       grid: { left: 10, right: 90, top: 20, bottom: 10, containLabel: true },
       tooltip: { formatter: item => {
         const layer = hm.layers[item.data.value[1]];
-        return '<b>' + layer.name + '</b> ' + layer.opType + ' ' + layer.shape + '<br>' + hm.columns[item.data.value[0]].label
-            + '<br>' + v.column + ' ' + (typeof item.data.raw === 'number'
+        return '<b>' + esc(layer.name) + '</b> ' + esc(layer.opType) + ' ' + esc(layer.shape) + '<br>'
+            + esc(hm.columns[item.data.value[0]].label) + '<br>' + v.column + ' ' + (typeof item.data.raw === 'number'
               ? (v.logScale ? item.data.raw.toExponential(4) : item.data.raw.toFixed(2)) : item.data.raw);
       } },
       xAxis: { type: 'category', data: hm.columns.map(c => c.label), position: 'top',
