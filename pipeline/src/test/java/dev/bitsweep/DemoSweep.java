@@ -1,5 +1,6 @@
 package dev.bitsweep;
 
+import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.pipeline.SweepOutcome;
 import dev.bitsweep.pipeline.SweepRunner;
 import java.io.IOException;
@@ -24,7 +25,7 @@ public final class DemoSweep {
       Path out = Path.of("target", "demo-sweep").toAbsolutePath();
       deleteTree(out);
       direct = new SweepRunner(System.out).run(Fixtures.digits().resolve("sweep.yaml"),
-          SweepRunner.Launch.embedded().withRunner("direct").withOut(out));
+          Launch.embedded().withRunner("direct").withOut(out));
     }
     return direct;
   }

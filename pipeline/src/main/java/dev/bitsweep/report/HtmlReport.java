@@ -16,7 +16,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -34,20 +33,6 @@ public final class HtmlReport {
   static final int WORST_CELLS = 10;
 
   private HtmlReport() {}
-
-  /**
-   * The end of a sweep: its results are published already, so a report that cannot be written is a warning (with the
-   * command that retries), not a failed sweep.
-   */
-  public static Optional<Path> writeAfterSweep(Path out, String sweepId) {
-    try {
-      return Optional.of(write(out, sweepId));
-    } catch (RuntimeException e) {
-      System.err.println("bitsweep: warning: the HTML report of sweep " + sweepId + " could not be written (" + e.getMessage()
-          + "); the results are published; retry with: bitsweep report " + out + " --sweep " + sweepId);
-      return Optional.empty();
-    }
-  }
 
   /** Writes {@code out/reports/<sweepId>.html} and returns its path. */
   public static Path write(Path out, String sweepId) {
