@@ -145,6 +145,7 @@ public final class SweepRunner {
     checkConfigsFitLayers(spec, inventory.layers());
     List<ModelInput> inputs = ModelInput.of(model.proto());
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    eval.checkLabelsFit(model.proto());
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     checkCalibration(spec, inventory.layers(), capture);
