@@ -66,8 +66,11 @@ public final class NativeMathCheck {
     results.add(checkSgemm(routines));
     results.add(checkDgemm(routines));
     results.add(checkDsyrk(routines));
-    results.add(checkDpotrf(routines));
-    results.add(checkDtrtri(routines));
+    int n = 256; // the size at which OpenBLAS 0.3.19's dpotrf failed on Sapphire Rapids
+    double[] spd = spd(n, new Random(14));
+    double[] upper = choleskyUpperColumnMajor(spd, n);
+    results.add(checkDpotrf(routines, spd, upper, n));
+    results.add(checkDtrtri(routines, upper, n));
     return results;
   }
 
@@ -150,12 +153,9 @@ public final class NativeMathCheck {
     return compare("cblas_dsyrk", "rank-k update, row-major, upper, Xᵀ·X, " + k + "x" + n, expected, c, 1e-10, start);
   }
 
-  // Cholesky A = Uᵀ U of an SPD matrix, column-major upper, as InverseHessianFactor (256: the size that failed)
-  private static RoutineResult checkDpotrf(NativeRoutines routines) {
+  // Cholesky A = Uᵀ U of an SPD matrix, column-major upper, as InverseHessianFactor
+  private static RoutineResult checkDpotrf(NativeRoutines routines, double[] spd, double[] expected, int n) {
     long start = System.nanoTime();
-    int n = 256;
-    double[] spd = spd(n, new Random(14));
-    double[] expected = choleskyUpperColumnMajor(spd, n);
     double[] work = spd.clone();
     int info = routines.dpotrfUpper(n, work);
     String what = "Cholesky factorization, column-major upper, " + n + "x" + n + " well-conditioned SPD matrix";
@@ -167,10 +167,8 @@ public final class NativeMathCheck {
   }
 
   // inverse of an upper triangular non-unit matrix, column-major, as InverseHessianFactor
-  private static RoutineResult checkDtrtri(NativeRoutines routines) {
+  private static RoutineResult checkDtrtri(NativeRoutines routines, double[] upper, int n) {
     long start = System.nanoTime();
-    int n = 256;
-    double[] upper = choleskyUpperColumnMajor(spd(n, new Random(15)), n);
     double[] expected = upperInverseColumnMajor(upper, n);
     double[] work = upper.clone();
     int info = routines.dtrtriUpper(n, work);
