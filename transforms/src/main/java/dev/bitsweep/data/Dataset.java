@@ -88,13 +88,18 @@ public final class Dataset {
     }
     for (Path file : npyFiles(directory)) {
       String name = file.getFileName().toString();
-      if (!name.equals("labels.npy") && !inputs.containsKey(name.substring(0, name.length() - 4))) {
+      if (!isLabelFile(name) && !inputs.containsKey(name.substring(0, name.length() - 4))) {
         throw new DataException("data file " + file + " names no model input: the model's inputs are "
             + modelInputs.stream().map(ModelInput::name).toList() + " and labels.npy holds the labels; remove or "
             + "rename the file (a stray file may be data meant for another model)");
       }
     }
     return inputs;
+  }
+
+  /** labels.npy and other label files of the task metrics (label_tokens.npy, ...): reserved, never model inputs. */
+  static boolean isLabelFile(String fileName) {
+    return fileName.equals("labels.npy") || fileName.startsWith("label_") || fileName.startsWith("labels_");
   }
 
   static List<Path> npyFiles(Path directory) {
@@ -129,6 +134,9 @@ public final class Dataset {
       return;
     }
     long classes = dims.get(dims.size() - 1).getDimValue();
+    if (classes < 2) {
+      return; // one score per sample is not a class axis; the metric says so
+    }
     long[] values = labels.longs(0, samples);
     for (int i = 0; i < values.length; i++) {
       if (values[i] < 0 || values[i] >= classes) {

@@ -27,9 +27,9 @@ final class OnnxTestDataLayout {
 
   static Map<String, NpyArray> read(Path directory, List<ModelInput> inputs) {
     for (Path file : Dataset.npyFiles(directory)) {
-      if (!file.getFileName().toString().equals("labels.npy")) {
+      if (!Dataset.isLabelFile(file.getFileName().toString())) {
         throw new DataException("data file " + file + " mixes the two data layouts: " + directory + " holds "
-            + "test_data_set_* directories, so its only .npy file may be labels.npy; move the file elsewhere");
+            + "test_data_set_* directories, so its only .npy files may be labels; move the file elsewhere");
       }
     }
     Map<String, List<NpyArray>> parts = new LinkedHashMap<>();
