@@ -130,6 +130,21 @@ class BadDataAndModelTest {
   }
 
   @Test
+  void aStrayNpyBesideTheOnnxTestDataLayoutIsAnError() throws IOException {
+    Path layout = Fixtures.resource("data/digits-onnx-layout/eval");
+    Path eval = temp.resolve("onnx-layout");
+    try (Stream<Path> files = Files.walk(layout)) {
+      for (Path file : files.toList()) {
+        Files.copy(file, eval.resolve(layout.relativize(file).toString()));
+      }
+    }
+    Files.copy(Fixtures.digits().resolve("eval/input.npy"), eval.resolve("input.npy"));
+    expectBadInput(spec(digitsModel(), eval, "classification"), "data file " + eval.resolve("input.npy")
+        + " mixes the two data layouts: " + eval + " holds test_data_set_* directories, so its only .npy files may be "
+        + "labels; move the file elsewhere");
+  }
+
+  @Test
   void evalDataThatIsAFileSaysSo() throws IOException {
     Path file = digitsEval().resolve("input.npy");
     expectBadInput(spec(digitsModel(), file, "classification"), "data directory " + file + " is a file, not a "
