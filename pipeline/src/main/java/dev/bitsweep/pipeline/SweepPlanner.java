@@ -45,6 +45,7 @@ public final class SweepPlanner {
     tasks.forEach(task -> checkFits(spec, task));
     List<ModelInput> inputs = ModelInput.of(model.proto());
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
