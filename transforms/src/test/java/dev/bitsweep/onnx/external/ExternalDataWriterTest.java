@@ -248,10 +248,16 @@ class ExternalDataWriterTest {
       if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
         Map<String, String> ext = new HashMap<>();
         t.getExternalDataList().forEach(x -> ext.put(x.getKey(), x.getValue()));
-        byte[] all = Files.readAllBytes(model.resolveSibling(ext.get("location")));
-        int offset = Integer.parseInt(ext.getOrDefault("offset", "0"));
-        int length = Integer.parseInt(ext.get("length"));
-        out.put(t.getName(), java.util.Arrays.copyOfRange(all, offset, offset + length));
+        long offset = Long.parseLong(ext.getOrDefault("offset", "0"));
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(Integer.parseInt(ext.get("length")));
+        try (FileChannel in = FileChannel.open(model.resolveSibling(ext.get("location")))) {
+          while (bytes.hasRemaining()) {
+            if (in.read(bytes, offset + bytes.position()) < 0) {
+              throw new java.io.EOFException(t.getName());
+            }
+          }
+        }
+        out.put(t.getName(), bytes.array());
       } else {
         out.put(t.getName(), t.getRawData().toByteArray());
       }
