@@ -53,12 +53,6 @@ public final class WeightEncoder {
     throw new IllegalArgumentException("the model imports no default-domain opset; it cannot hold standard ONNX ops");
   }
 
-  /** Shorthand for {@code new WeightEncoder(defaultOpset, irVersion).encode(...)}. */
-  public static EncodedLayer encode(Onnx.GraphProto.Builder graph, String tensorName, long[] tensorShape,
-      int outputAxis, CompressedWeights weights, int defaultOpset, long irVersion) {
-    return new WeightEncoder(defaultOpset, irVersion).encode(graph, tensorName, tensorShape, outputAxis, weights);
-  }
-
   public int opset() {
     return opset;
   }

@@ -1,6 +1,9 @@
-package dev.bitsweep.cluster;
+package dev.bitsweep.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bitsweep.cluster.FlinkRest;
+import dev.bitsweep.cluster.Launch;
+import dev.bitsweep.cluster.SyntheticSweep;
 import dev.bitsweep.pipeline.Progress;
 import dev.bitsweep.pipeline.SweepOutcome;
 import dev.bitsweep.pipeline.SweepRunner;
@@ -50,8 +53,8 @@ public final class ClusterBench {
       for (int parallelism : parallelisms) {
         Path out = workDir.resolve("out-p" + parallelism);
         long submitMillis = System.currentTimeMillis();
-        SweepRunner.Launch launch =
-            SweepRunner.Launch.cluster(flinkMaster, parallelism).withThreadsPerTask(threadsPerTask).withOut(out);
+        Launch launch =
+            Launch.cluster(flinkMaster, parallelism).withThreadsPerTask(threadsPerTask).withOut(out);
         Future<SweepOutcome> sweep = executor.submit(() -> new SweepRunner(console).run(spec, launch));
         long lastCompressMillis = watchCompression(out, sweep);
         SweepOutcome outcome = sweep.get();

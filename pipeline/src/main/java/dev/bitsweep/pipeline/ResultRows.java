@@ -1,21 +1,17 @@
-package dev.bitsweep.results;
+package dev.bitsweep.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.OutputComparison;
-import dev.bitsweep.pipeline.EvalSummary;
-import dev.bitsweep.pipeline.LayerResult;
-import dev.bitsweep.pipeline.PackagedModel;
-import dev.bitsweep.pipeline.Packager;
-import dev.bitsweep.pipeline.SweepPlan;
+import dev.bitsweep.results.ResultSchemas;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
-/** Builds the rows of the results tables from a config's package and evaluation. */
+/** Builds the rows of the results tables ({@link ResultSchemas}) from a config's package and evaluation. */
 public final class ResultRows {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,13 +38,13 @@ public final class ResultRows {
     row.put("target_sparsity", fields.get("target_sparsity") instanceof Number n ? n.doubleValue() : null);
     row.put("n_m_ratio", text(fields.get("n_m_ratio")));
     try {
-      row.put("config_json", JSON.writeValueAsString(Packager.describe(config)));
+      row.put("config_json", JSON.writeValueAsString(ConfigDescription.of(config)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    boolean evaluated = packaged.ok() && summary != null;
+    boolean evaluated = packaged.ok() && summary != null && !summary.failed();
     row.put("status", packaged.ok() && !evaluated ? PackagedModel.FAILED : packaged.status());
-    row.put("error", packaged.ok() && !evaluated ? "evaluation produced no result" : packaged.error());
+    row.put("error", packaged.ok() && !evaluated ? evaluationError(summary) : packaged.error());
     row.put("original_bytes", plan.modelBytes());
     row.put("compressed_bytes", packaged.ok() ? packaged.compressedBytes() : null);
     row.put("size_ratio", packaged.ok() ? (double) packaged.compressedBytes() / plan.modelBytes() : null);
@@ -90,6 +86,10 @@ public final class ResultRows {
     row.put("status", layer.status());
     row.put("error", layer.error());
     return row;
+  }
+
+  private static String evaluationError(EvalSummary summary) {
+    return summary == null ? "evaluation produced no result" : summary.error();
   }
 
   private static String text(Object value) {
