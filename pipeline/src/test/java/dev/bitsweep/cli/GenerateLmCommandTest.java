@@ -35,8 +35,14 @@ class GenerateLmCommandTest {
     SweepSpec spec = SweepSpec.read(out.resolve("sweep.yaml"));
     assertEquals(out.resolve("model.onnx").toAbsolutePath().normalize(), spec.model().toAbsolutePath().normalize());
     assertEquals(4, spec.configs().size());
-    // embedding, 2 x 4 block weights and lm_head are layers (the 32-element LayerNorm vectors are under the threshold)
-    assertEquals(1 + 8 + 1, LayerFinder.find(model.proto(), 1024).layers().size());
+    // embedding, 2 x 4 block weights and lm_head are layers (the 32-element LayerNorm vectors are under a threshold of 512)
+    assertEquals(1 + 8 + 1, LayerFinder.find(model.proto(), 512).layers().size());
+  }
+
+  @Test
+  void theFortunesSpecReads() {
+    SweepSpec spec = SweepSpec.read(dev.bitsweep.Fixtures.repositoryRoot().resolve("calibration-data/fortunes-lm/gptq.yaml"));
+    assertEquals(1 + 4 + 4, spec.configs().size(), "k-means, GPTQ and RTN at 4/3 bits, per channel and g32");
   }
 
   @Test

@@ -9,8 +9,7 @@ import ai.onnxruntime.OrtSession;
 import dev.bitsweep.TestModels;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.CompressionConfigs;
-import dev.bitsweep.compress.Compressors;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.data.NpyArray;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
@@ -79,7 +78,7 @@ class FortunesLmTest {
   private static NextTokenStatistics.Scores compare(Path model, float[] original, long[] tokens, int n, int t, Path dir,
       Map<String, Object> fields) throws Exception {
     OnnxModel source = OnnxModel.read(model);
-    CompressionConfig config = CompressionConfigs.fromFields(fields);
+    CompressionConfig config = Methods.ALL.parse(fields);
     Onnx.ModelProto.Builder builder = source.proto().toBuilder();
     WeightEncoder encoder = WeightEncoder.forModel(builder);
     int layers = 0;
@@ -87,7 +86,7 @@ class FortunesLmTest {
       if (!layer.opType().equals("MatMul")) {
         continue;
       }
-      CompressedWeights compressed = Compressors.compress(config, WeightReader.read(source, layer));
+      CompressedWeights compressed = Methods.ALL.compress(config, WeightReader.read(source, layer)).weights();
       encoder.encode(builder.getGraphBuilder(), layer.tensorName(), layer.shape(), layer.outputAxis(), compressed);
       layers++;
     }
