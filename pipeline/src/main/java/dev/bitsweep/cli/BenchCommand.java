@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--eval", paramLabel = "MODEL", description = {"Instead: evaluation throughput (samples/s) of bitsweep's",
       "ModelRunner on MODEL.onnx over --eval-data against a plain ONNX Runtime Java loop (same settings, --batch, --threads;",
-      "median of 7 alternating passes each)."})
+      "median of 15 alternating passes each)."})
   java.nio.file.Path evalModel;
 
   @Option(names = "--eval-data", paramLabel = "DIR", description = "Data for --eval: one <input>.npy per model input (default: eval/ beside MODEL).")
@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(command.commandLine(), "--batch and --threads must be >= 1");
       }
       java.nio.file.Path data = evalData != null ? evalData : evalModel.toAbsolutePath().getParent().resolve("eval");
-      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, batch, threads, 7).format(json));
+      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, batch, threads, 15).format(json));
       return ExitCodes.OK;
     }
     if (concurrency != null) {
