@@ -1,6 +1,5 @@
 package dev.bitsweep.cli;
 
-import dev.bitsweep.cluster.ClusterBench;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,5 +1,6 @@
 package dev.bitsweep.cli;
 
+import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.pipeline.Report;
 import dev.bitsweep.pipeline.SweepOutcome;
 import dev.bitsweep.pipeline.SweepRunner;
@@ -54,10 +55,7 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!runner.equals("flink") && !runner.equals("direct")) {
-      throw new dev.bitsweep.spec.SpecException("--runner must be flink or direct, got '" + runner + "'");
-    }
-    SweepRunner.Launch launch = new SweepRunner.Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
+    Launch launch = new Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
         filesToStage == null ? List.of() : filesToStage);
     SweepOutcome outcome = new SweepRunner(System.out).run(spec, launch);
     System.out.println();

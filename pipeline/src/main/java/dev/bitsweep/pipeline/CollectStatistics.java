@@ -7,6 +7,7 @@ import dev.bitsweep.stats.ActivationCapture;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
@@ -41,8 +42,8 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
   private final CalibrationPlan calibration;
 
   private CollectStatistics(SweepPlan plan, CalibrationPlan calibration) {
-    this.plan = plan;
-    this.calibration = calibration;
+    this.plan = Objects.requireNonNull(plan, "plan");
+    this.calibration = Objects.requireNonNull(calibration, "calibration");
   }
 
   public static CollectStatistics of(SweepPlan plan, CalibrationPlan calibration) {

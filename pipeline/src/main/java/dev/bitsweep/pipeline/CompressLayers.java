@@ -3,17 +3,15 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.calibrate.OutputError;
 import dev.bitsweep.compress.CompressedWeights;
-import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.methods.Compression;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
-import dev.bitsweep.spec.SweepConfig;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.io.Read;
@@ -25,47 +23,54 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Compresses every layer with every config that applies to it. The layer tasks come from a {@link LayerTaskSource},
- * so workers pull them one at a time; workers read the layer's weights from the model file, and the calibration
- * statistics from the statistics cache, themselves.
+ * Compresses every planned (config, layer) task. Like an IO's read, it is rooted at the pipeline's start: its tasks
+ * are the splits of a {@link LayerTaskSource}, so workers pull them one at a time, heaviest first. Workers read the
+ * layer's weights from the model file, and the calibration statistics from the statistics cache, themselves. A task
+ * that fails yields a compressed layer that says why; it never fails the job.
+ *
+ * <pre>{@code
+ * CompressLayers.of(plan, tasks).withStatistics(calibration).withThreadsPerTask(2)
+ * }</pre>
  */
 public final class CompressLayers extends PTransform<PBegin, PCollection<KV<String, CompressedLayer>>> {
   private final SweepPlan plan;
   private final List<LayerTask> tasks;
-  private final CalibrationPlan calibration;
+  private final CalibrationPlan statistics;
+  private final int threadsPerTask;
 
-  private CompressLayers(SweepPlan plan, List<LayerTask> tasks, CalibrationPlan calibration) {
-    this.plan = plan;
+  private CompressLayers(SweepPlan plan, List<LayerTask> tasks, CalibrationPlan statistics, int threadsPerTask) {
+    this.plan = Objects.requireNonNull(plan, "plan");
     this.tasks = List.copyOf(tasks);
-    this.calibration = calibration;
+    this.statistics = statistics;
+    this.threadsPerTask = threadsPerTask;
+  }
+
+  /** Compresses {@code tasks} (from {@link SweepPlanner}) without statistics, one thread per task. */
+  public static CompressLayers of(SweepPlan plan, List<LayerTask> tasks) {
+    return new CompressLayers(plan, tasks, null, 1);
   }
 
   /**
-   * @param calibration the sweep's statistics pass, whose cache must hold every layer's statistics by the time the
-   *     tasks run (a separate job computes them first); null without calibration data
+   * Gives the tasks the input statistics of {@code calibration}'s layers, read from its cache, which must hold them
+   * all by the time the tasks run (a separate job computes them first).
    */
-  public static CompressLayers of(SweepPlan plan, List<Layer> layers, List<SweepConfig> configs,
-      CalibrationPlan calibration) {
-    return new CompressLayers(plan, tasks(layers, configs), calibration);
+  public CompressLayers withStatistics(CalibrationPlan calibration) {
+    return new CompressLayers(plan, tasks, Objects.requireNonNull(calibration, "calibration"), threadsPerTask);
   }
 
-  /** Every (config, layer) pair the config applies to, config by config. */
-  public static List<LayerTask> tasks(List<Layer> layers, List<SweepConfig> configs) {
-    List<LayerTask> tasks = new ArrayList<>();
-    for (SweepConfig config : configs) {
-      for (Layer layer : layers) {
-        Optional<CompressionConfig> applied = config.configFor(layer);
-        applied.ifPresent(c -> tasks.add(new LayerTask(config.configId(), layer, c)));
-      }
+  /** The threads one task may use (results do not depend on it). */
+  public CompressLayers withThreadsPerTask(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads per task must be >= 1, got " + threads);
     }
-    return tasks;
+    return new CompressLayers(plan, tasks, statistics, threads);
   }
 
   @Override
   public PCollection<KV<String, CompressedLayer>> expand(PBegin begin) {
     return begin
         .apply("LayerTasks", Read.from(new LayerTaskSource(tasks)))
-        .apply("Compress", ParDo.of(new CompressFn(plan, calibration)));
+        .apply("Compress", ParDo.of(new CompressFn(plan, statistics, threadsPerTask)));
   }
 
   /** Must have no side input: on Flink a side input would break the chain to the task source. */
@@ -73,12 +78,14 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
     private final SweepPlan plan;
     private final String statisticsDir;
     private final Set<String> layersWithStatistics;
+    private final int threadsPerTask;
 
-    CompressFn(SweepPlan plan, CalibrationPlan calibration) {
+    CompressFn(SweepPlan plan, CalibrationPlan statistics, int threadsPerTask) {
       this.plan = plan;
-      this.statisticsDir = calibration == null ? null : calibration.cacheDir();
-      this.layersWithStatistics = calibration == null ? Set.of()
-          : calibration.layers().stream().map(Layer::name).collect(Collectors.toUnmodifiableSet());
+      this.statisticsDir = statistics == null ? null : statistics.cacheDir();
+      this.layersWithStatistics = statistics == null ? Set.of()
+          : statistics.layers().stream().map(Layer::name).collect(Collectors.toUnmodifiableSet());
+      this.threadsPerTask = threadsPerTask;
     }
 
     @ProcessElement
@@ -89,15 +96,17 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
         LayerStatistics layerStatistics = layersWithStatistics.contains(task.layer().name())
             ? WorkerCache.statistics(statisticsDir, task.layer().name()) : null;
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
-        CompressedWeights weights = ThreadBudget.call(plan.threadsPerTask(),
-            () -> Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
+        Compression compression = ThreadBudget.call(threadsPerTask,
+            () -> Methods.ALL.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
+        CompressedWeights weights = compression.weights();
         WeightMatrix decoded = weights.decompress();
         Double outputError = layerStatistics == null ? null
             : OutputError.of(original, decoded, layerStatistics.hessian());
         result = new CompressedLayer(task.configId(), task.layer(), weights,
-            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, seconds(start), null);
+            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, compression.percdampUsed(),
+            seconds(start), null);
       } catch (RuntimeException e) {
-        result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, seconds(start),
+        result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, null, seconds(start),
             "layer " + task.layer().name() + ": " + e.getMessage());
       }
       Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());

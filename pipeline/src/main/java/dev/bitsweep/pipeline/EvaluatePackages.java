@@ -5,6 +5,7 @@ import dev.bitsweep.data.NpyArray;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.OutputComparison;
 import dev.bitsweep.spec.SweepSpec;
+import java.util.Objects;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -15,14 +16,15 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Fans evaluation batches x packaged models out, runs original and compressed model on each batch with ONNX Runtime,
- * and combines the comparisons per config.
+ * and combines the comparisons per config. A batch that cannot be evaluated is an error in its config's summary,
+ * not a failed job; failed packages are not evaluated (their run row already says why).
  */
 public final class EvaluatePackages
     extends PTransform<PCollection<KV<String, PackagedModel>>, PCollection<KV<String, EvalSummary>>> {
   private final SweepPlan plan;
 
   private EvaluatePackages(SweepPlan plan) {
-    this.plan = plan;
+    this.plan = Objects.requireNonNull(plan, "plan");
   }
 
   public static EvaluatePackages of(SweepPlan plan) {
@@ -66,6 +68,17 @@ public final class EvaluatePackages
     @ProcessElement
     public void process(@Element EvalTask task, OutputReceiver<KV<String, EvalPartial>> out) {
       long start = System.nanoTime();
+      EvalPartial partial;
+      try {
+        partial = EvalPartial.of(task.batch(), compare(task), CompressLayers.seconds(start));
+      } catch (RuntimeException e) {
+        partial = EvalPartial.failed(task.batch(), SweepRunner.rootMessage(e), CompressLayers.seconds(start));
+      }
+      Progress.mark(plan.stagingDir(), "evaluate", task.configId() + "--" + task.batch());
+      out.output(KV.of(task.configId(), partial));
+    }
+
+    private OutputComparison compare(EvalTask task) {
       boolean labelled = plan.task() == SweepSpec.Task.CLASSIFICATION;
       Dataset data = WorkerCache.dataset(plan.evalDataPath(), plan.modelInputs(), labelled);
       int from = plan.batchStart(task.batch());
@@ -75,10 +88,7 @@ public final class EvaluatePackages
       long[] labels = labelled ? data.labels().orElseThrow().longs(from, to) : null;
       NpyArray mask = data.inputs().get("attention_mask");
       long[] attentionMask = mask == null ? null : mask.longs(from, to);
-      OutputComparison comparison =
-          OutputComparison.of(original.values(), compressed.values(), original.shape(), labels, attentionMask);
-      Progress.mark(plan.stagingDir(), "evaluate", task.configId() + "--" + task.batch());
-      out.output(KV.of(task.configId(), new EvalPartial(task.batch(), comparison, CompressLayers.seconds(start))));
+      return OutputComparison.of(original.values(), compressed.values(), original.shape(), labels, attentionMask);
     }
   }
 }

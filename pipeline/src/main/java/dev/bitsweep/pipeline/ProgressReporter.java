@@ -15,15 +15,13 @@ final class ProgressReporter {
   private Thread thread;
   private String last = "";
 
-  /** @param calibrateTotal calibration batches to run (0 without calibration data or with cached statistics) */
-  ProgressReporter(PrintStream console, Path staging, long calibrateTotal, long compressTotal, long packageTotal,
-      long evaluateTotal) {
-    this.calibrateTotal = calibrateTotal;
+  ProgressReporter(PrintStream console, Path staging, PlannedSweep.ProgressTotals totals) {
     this.console = console;
     this.staging = staging;
-    this.compressTotal = compressTotal;
-    this.packageTotal = packageTotal;
-    this.evaluateTotal = evaluateTotal;
+    this.calibrateTotal = totals.calibrateBatches();
+    this.compressTotal = totals.compressTasks();
+    this.packageTotal = totals.packages();
+    this.evaluateTotal = totals.evaluateBatches();
   }
 
   void start() {

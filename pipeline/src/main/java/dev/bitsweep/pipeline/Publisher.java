@@ -1,6 +1,5 @@
 package dev.bitsweep.pipeline;
 
-import dev.bitsweep.spec.SweepConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,19 +16,23 @@ import java.util.stream.Stream;
 public final class Publisher {
   private Publisher() {}
 
-  static void publish(Path staging, Path out, String sweepId, List<SweepConfig> configs) throws IOException {
+  /**
+   * @param configIds every config of the sweep: a config without a staged package loses the package an earlier run
+   *     left (its run row says why there is none)
+   */
+  static void publish(Path staging, Path out, String sweepId, List<String> configIds) throws IOException {
     Path stagedPackages = staging.resolve("packages");
-    for (SweepConfig config : configs) {
-      Path target = out.resolve("packages").resolve(config.configId());
+    for (String configId : configIds) {
+      Path target = out.resolve("packages").resolve(configId);
       deleteRecursively(target);
-      Path staged = stagedPackages.resolve(config.configId());
+      Path staged = stagedPackages.resolve(configId);
       if (Files.isDirectory(staged)) {
         Files.createDirectories(target.getParent());
         Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       }
     }
     for (String table : List.of("layers", "runs")) {
-      Path staged = staging.resolve("tables").resolve(table);
+      Path staged = WriteResults.stagedTable(staging.toString(), table);
       try (Stream<Path> files = Files.list(staged)) {
         if (files.noneMatch(f -> f.getFileName().toString().endsWith(".parquet"))) {
           throw new IllegalStateException("the job finished but wrote no " + table + " table to " + staged);

@@ -1,5 +1,6 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.packaging.AtomicFiles;
 import dev.bitsweep.calibrate.LayerStatistics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,7 +56,7 @@ public final class StatisticsCache {
       try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
         out.writeObject(statistics);
       }
-      Packager.writeAtomically(file(directory, statistics.layer()), bytes.toByteArray());
+      AtomicFiles.write(file(directory, statistics.layer()), bytes.toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write calibration statistics of " + statistics.layer() + " to "
           + directory, e);

@@ -9,7 +9,8 @@ import org.apache.beam.sdk.transforms.Combine;
 
 /**
  * Sums per-batch comparisons in batch order, so floating-point totals are identical whatever order the runner
- * delivered the batches in (the same results on every runner and parallelism). A retried batch replaces itself.
+ * delivered the batches in (the same results on every runner and parallelism). A retried batch replaces itself; the
+ * first failed batch (in batch order) is the summary's error.
  */
 public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMap<Integer, EvalPartial>, EvalSummary> {
 
@@ -46,10 +47,15 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
   public EvalSummary extractOutput(TreeMap<Integer, EvalPartial> accumulator) {
     OutputComparison total = OutputComparison.EMPTY;
     double seconds = 0;
+    String error = null;
     for (EvalPartial partial : accumulator.values()) {
-      total = total.plus(partial.comparison());
+      if (partial.error() != null) {
+        error = error != null ? error : "evaluation of batch " + partial.batch() + " failed: " + partial.error();
+      } else {
+        total = total.plus(partial.comparison());
+      }
       seconds += partial.seconds();
     }
-    return new EvalSummary(total, accumulator.size(), seconds);
+    return new EvalSummary(total, accumulator.size(), seconds, error);
   }
 }

@@ -20,7 +20,7 @@ public final class SweepIds {
         .append(samples).append('|').append(spec.task()).append('|').append(spec.weightThreshold()).append('|')
         .append(spec.calibrationSamples());
     for (SweepConfig config : spec.configs()) {
-      identity.append('|').append(config.configId()).append('=').append(dev.bitsweep.pipeline.Packager.describe(config));
+      identity.append('|').append(config.configId()).append('=').append(ConfigDescription.of(config));
     }
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(identity.toString().getBytes(StandardCharsets.UTF_8));

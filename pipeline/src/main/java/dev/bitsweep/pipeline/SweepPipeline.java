@@ -2,40 +2,58 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.layer.Layer;
-import dev.bitsweep.results.WriteResults;
 import dev.bitsweep.spec.SweepConfig;
-import java.util.List;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
  * The sweep as Beam pipelines. With calibration data whose statistics are not cached yet, a statistics job runs
- * first and fills the statistics cache; the sweep job then compresses layers x configs (reading statistics from the
- * cache), packages per config, evaluates and writes the results.
+ * first and fills the statistics cache; the sweep job then compresses the planned (config, layer) tasks (reading
+ * statistics from the cache), packages per config, evaluates and writes the results:
+ *
+ * <pre>
+ * LayerTasks -> CompressLayers -+-> PackageModels -+-> EvaluatePackages -+-> WriteResults
+ *               Configs --------+------------------+---------------------+
+ * </pre>
  */
 public final class SweepPipeline {
   private SweepPipeline() {}
 
   /** The statistics job: every calibration batch through the model, summed per layer into the statistics cache. */
-  public static void buildStatistics(Pipeline pipeline, SweepPlan plan, CalibrationPlan calibration) {
+  public static void buildStatistics(Pipeline pipeline, PlannedSweep sweep) {
     registerCoders(pipeline);
-    pipeline.begin().apply("CollectStatistics", CollectStatistics.of(plan, calibration));
+    pipeline.apply("CollectStatistics", CollectStatistics.of(sweep.plan(), sweep.calibration().orElseThrow()));
   }
 
-  /** @param calibration the statistics pass (its cache complete), or null when the sweep names no calibration data */
-  public static void build(Pipeline pipeline, SweepPlan plan, CalibrationPlan calibration, List<Layer> layers,
-      List<SweepConfig> configs) {
+  /** The sweep job; the statistics cache, when the sweep has a calibration pass, must be complete. */
+  public static void build(Pipeline pipeline, PlannedSweep sweep, int threadsPerTask) {
     registerCoders(pipeline);
-    PCollection<SweepConfig> configCollection = pipeline.apply("Configs", Create.of(configs));
-    PCollection<KV<String, CompressedLayer>> compressed =
-        pipeline.begin().apply("CompressLayers", CompressLayers.of(plan, layers, configs, calibration));
-    PCollection<KV<String, PackagedModel>> packages =
-        compressed.apply("PackageModels", PackageModels.of(plan, configCollection));
+    SweepPlan plan = sweep.plan();
+    PCollection<KV<String, SweepConfig>> configs = pipeline.apply("Configs",
+        Create.of(sweep.configs().stream().map(c -> KV.of(c.configId(), c)).toList())
+            .withCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(SweepConfig.class))));
+    CompressLayers compress = CompressLayers.of(plan, sweep.tasks()).withThreadsPerTask(threadsPerTask);
+    if (sweep.calibration().isPresent()) {
+      compress = compress.withStatistics(sweep.calibration().get());
+    }
+    PCollection<KV<String, CompressedLayer>> compressed = pipeline.apply("CompressLayers", compress);
+    PCollection<KV<String, PackagedModel>> packages = KeyedPCollectionTuple
+        .of(PackageModels.CONFIGS, configs)
+        .and(PackageModels.LAYERS, compressed)
+        .apply("PackageModels", PackageModels.of(plan));
     PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages", EvaluatePackages.of(plan));
-    pipeline.begin().apply("WriteResults", WriteResults.of(plan, configCollection, packages, summaries));
+    KeyedPCollectionTuple
+        .of(WriteResults.CONFIGS, configs)
+        .and(WriteResults.PACKAGES, packages)
+        .and(WriteResults.SUMMARIES, summaries)
+        .apply("WriteResults", WriteResults.of(plan)
+            .withLayerOrder(sweep.inventory().layers().stream().map(Layer::name).toList()));
   }
 
   private static void registerCoders(Pipeline pipeline) {

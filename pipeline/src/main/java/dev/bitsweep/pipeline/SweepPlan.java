@@ -8,8 +8,7 @@ import java.util.List;
 
 /**
  * The constant facts of one sweep that every worker needs: where the model, data and staging area are, and what
- * the model looks like, and how many threads a compression task may use. Numerous things (layers, configs,
- * batches) travel as PCollections instead.
+ * the model looks like. Numerous things (layers, configs, batches) travel as PCollections instead.
  */
 public record SweepPlan(
     String sweepId,
@@ -26,7 +25,6 @@ public record SweepPlan(
     SweepSpec.Task task,
     String stagingDir,
     List<SkippedTensor> skipped,
-    int threadsPerTask,
     String bitsweepVersion)
     implements Serializable {
 

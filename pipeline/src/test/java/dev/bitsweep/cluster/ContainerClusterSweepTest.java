@@ -76,7 +76,7 @@ class ContainerClusterSweepTest {
     rest = new FlinkRest(restAddress);
     awaitTaskManagerSlots(rest);
 
-    inContainers = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.cluster(restAddress, 2).withOut(out));
+    inContainers = new SweepRunner(System.out).run(SPEC, Launch.cluster(restAddress, 2).withOut(out));
     embedded = EmbeddedReference.of(SPEC);
   }
 

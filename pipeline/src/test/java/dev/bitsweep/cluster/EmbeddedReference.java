@@ -14,7 +14,7 @@ final class EmbeddedReference {
 
   static synchronized SweepOutcome of(Path spec) {
     Path key = spec.toAbsolutePath().normalize();
-    return RUNS.computeIfAbsent(key, s -> new SweepRunner(System.out).run(s, SweepRunner.Launch.embedded()
+    return RUNS.computeIfAbsent(key, s -> new SweepRunner(System.out).run(s, Launch.embedded()
         .withOut(ProcessCluster.testClustersDir().resolve("embedded-reference").resolve(Integer.toHexString(s.hashCode())))));
   }
 }

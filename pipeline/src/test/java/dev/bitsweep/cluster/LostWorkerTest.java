@@ -84,7 +84,7 @@ class LostWorkerTest {
   void withAReplacementTaskManagerTheJobRestartsAndEveryConfigIsPublishedOnce() throws Exception {
     Path out = emptyDir("replaced");
     Future<SweepOutcome> sweep = submitter.submit(() -> new SweepRunner(System.out)
-        .run(spec, SweepRunner.Launch.cluster(cluster.restAddress(), 2).withOut(out)));
+        .run(spec, Launch.cluster(cluster.restAddress(), 2).withOut(out)));
     long doneAtKill = waitForCompression(out, sweep);
     cluster.killTaskManager(1);
     System.out.printf("LostWorkerTest: killed TaskManager 1 with %d/%d compression tasks done%n", doneAtKill,

@@ -36,7 +36,7 @@ class ProcessClusterSweepTest {
     ClusterTests.jobJar();
     cluster = ProcessCluster.start("process", 18610, "--taskmanagers", "1", "--slots", "2");
     Path out = ProcessCluster.testClustersDir().resolve("process-out");
-    onCluster = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.cluster(cluster.restAddress(), 2).withOut(out));
+    onCluster = new SweepRunner(System.out).run(SPEC, Launch.cluster(cluster.restAddress(), 2).withOut(out));
     embedded = EmbeddedReference.of(SPEC);
   }
 

@@ -1,5 +1,6 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.cluster.Launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,10 +41,10 @@ class CalibrationSweepTest {
 
   @BeforeAll
   void runTheGptqSpecTwice() throws Exception {
-    first = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work));
+    first = new SweepRunner(System.out).run(SPEC, Launch.embedded().withRunner("direct").withOut(work));
     cacheAfterFirstRun = cacheFiles();
-    second = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work));
-    onFlink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
+    second = new SweepRunner(System.out).run(SPEC, Launch.embedded().withRunner("direct").withOut(work));
+    onFlink = new SweepRunner(System.out).run(SPEC, Launch.embedded().withOut(work.resolve("flink")));
   }
 
   private Map<Path, FileTime> cacheFiles() throws Exception {

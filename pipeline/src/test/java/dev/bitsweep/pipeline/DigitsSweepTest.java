@@ -1,5 +1,6 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.cluster.Launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bitsweep.DemoSweep;
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.ResultTables;
 import dev.bitsweep.data.NpyArray;
@@ -52,8 +54,8 @@ class DigitsSweepTest {
 
   @BeforeAll
   void runTheDemoOnBothRunners() {
-    direct = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withRunner("direct").withOut(work.resolve("direct")));
-    flink = new SweepRunner(System.out).run(SPEC, SweepRunner.Launch.embedded().withOut(work.resolve("flink")));
+    direct = DemoSweep.direct(); // shared with the report's tests
+    flink = new SweepRunner(System.out).run(SPEC, Launch.embedded().withOut(work.resolve("flink")));
   }
 
 
@@ -167,10 +169,15 @@ class DigitsSweepTest {
   @Test
   void rerunningTheSweepReplacesItsResults() throws Exception {
     SweepOutcome again = new SweepRunner(System.out).run(SPEC,
-        SweepRunner.Launch.embedded().withRunner("direct").withOut(direct.out()));
+        Launch.embedded().withRunner("direct").withOut(direct.out()));
     assertEquals(direct.sweepId(), again.sweepId());
     assertEquals(13L, query("SELECT count(*) AS n FROM " + table(direct.out(), "runs")).get(0).get("n"));
     assertEquals(26L, query("SELECT count(*) AS n FROM " + table(direct.out(), "layers")).get(0).get("n"));
-    assertFalse(Files.exists(direct.out().resolve(".staging").resolve(direct.sweepId())));
+    // Each submission stages under .staging/<sweepId>-<8 hex>; after publishing, none of this sweep's is left.
+    try (var staged = Files.list(direct.out().resolve(".staging"))) {
+      List<String> left = staged.map(p -> p.getFileName().toString())
+          .filter(name -> name.startsWith(direct.sweepId() + "-")).toList();
+      assertEquals(List.of(), left, "staging areas left after publishing");
+    }
   }
 }

@@ -32,7 +32,7 @@ class LayerTaskSourceTest {
   private static List<LayerTask> digitsTasks() {
     SweepSpec spec = SweepSpec.read(Fixtures.digits().resolve("sweep.yaml"));
     List<Layer> layers = LayerFinder.find(OnnxModel.read(spec.model()).proto(), spec.weightThreshold()).layers();
-    return CompressLayers.tasks(layers, spec.configs());
+    return SweepPlanner.tasks(spec.configs(), layers);
   }
 
   private static List<String> read(BoundedSource<LayerTask> source) throws IOException {

@@ -1,5 +1,6 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.cluster.Launch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,7 +48,7 @@ class MiniLmSweepTest {
         "    granularity: per_tensor",
         ""));
     SweepOutcome outcome = new SweepRunner(System.out).run(spec,
-        SweepRunner.Launch.embedded().withRunner("direct").withOut(work.resolve("out")));
+        Launch.embedded().withRunner("direct").withOut(work.resolve("out")));
     Map<String, double[]> rows = new HashMap<>();
     try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
         Statement statement = connection.createStatement();

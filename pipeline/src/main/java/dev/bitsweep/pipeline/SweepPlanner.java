@@ -1,0 +1,160 @@
+package dev.bitsweep.pipeline;
+
+import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.layer.Layer;
+import dev.bitsweep.layer.LayerFinder;
+import dev.bitsweep.layer.LayerInventory;
+import dev.bitsweep.layer.SkippedTensor;
+import dev.bitsweep.onnx.ModelException;
+import dev.bitsweep.onnx.OnnxModel;
+import dev.bitsweep.spec.SpecException;
+import dev.bitsweep.spec.SweepConfig;
+import dev.bitsweep.spec.SweepSpec;
+import dev.bitsweep.stats.CapturePlan;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Plans a sweep before any job runs, with no Beam in it: reads the spec, the model and the data headers, matches
+ * every config to every layer once (the {@link LayerTask}s), and checks the tasks against what they need (a config
+ * must fit its layer's shape; a calibration method needs calibration data and a layer whose input it can see). The
+ * calibration pass, the progress totals and the compression job's task source all read the same task list.
+ */
+public final class SweepPlanner {
+  private SweepPlanner() {}
+
+  /** @param outOverride the output directory given on the command line, or null for the spec's */
+  public static PlannedSweep plan(Path specFile, Path outOverride) {
+    SweepSpec spec = SweepSpec.read(specFile);
+    OnnxModel model = OnnxModel.read(spec.model());
+    LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
+    if (inventory.layers().isEmpty()) {
+      throw new ModelException("model " + spec.model() + " has no compressible layers (float weights of MatMul, Gemm,"
+          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with more than weight_threshold=" + spec.weightThreshold()
+          + " elements); skipped: " + describe(inventory.skipped()));
+    }
+    List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
+    tasks.forEach(task -> checkFits(spec, task));
+    List<ModelInput> inputs = ModelInput.of(model.proto());
+    Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
+    int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
+    CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
+    tasks.forEach(task -> checkCalibration(spec, task, capture));
+    int calibrationSamples = spec.calibrationData() == null ? 0
+        : calibrationSampleCount(spec, Dataset.open(spec.calibrationData(), inputs, false));
+
+    String evalSha = DataFingerprint.of(spec.evalData());
+    String calibrationSha = spec.calibrationData() == null ? null : DataFingerprint.of(spec.calibrationData());
+    String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples);
+    Path out = (outOverride != null ? outOverride : spec.out()).toAbsolutePath().normalize();
+    Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
+    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
+        model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
+        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+    Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
+        : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
+    return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration);
+  }
+
+  /** Every (config, layer) pair the config applies to, config by config, layers in model order. */
+  public static List<LayerTask> tasks(List<SweepConfig> configs, List<Layer> layers) {
+    List<LayerTask> tasks = new ArrayList<>();
+    for (SweepConfig config : configs) {
+      for (Layer layer : layers) {
+        config.configFor(layer).ifPresent(applied -> tasks.add(new LayerTask(config.configId(), layer, applied)));
+      }
+    }
+    return tasks;
+  }
+
+  private static void checkFits(SweepSpec spec, LayerTask task) {
+    Layer layer = task.layer();
+    try {
+      task.config().validateFor(layer.rows(), layer.cols());
+    } catch (ConfigException e) {
+      throw new SpecException(spec.specFile() + ": config '" + task.configId() + "' cannot compress layer "
+          + layer.name() + " " + layer.shapeText() + " (" + layer.rows() + " output channels x " + layer.cols()
+          + "): " + e.getMessage() + "; change the value, or exclude the layer with a 'layers: {" + layer.name()
+          + ": null}' rule");
+    }
+  }
+
+  /**
+   * Calibration methods need calibration data, and a layer whose input they can see: a MatMul, Gemm or Conv weight
+   * of the main graph.
+   */
+  private static void checkCalibration(SweepSpec spec, LayerTask task, CapturePlan capture) {
+    CompressionConfig config = task.config();
+    if (!config.needsCalibration()) {
+      return;
+    }
+    Layer layer = task.layer();
+    String method = config.method() + (config.method().equals("palettize") ? " (sensitivity: hessian)" : "");
+    if (spec.calibrationData() == null) {
+      throw new SpecException(spec.specFile() + ": config '" + task.configId() + "' uses " + method
+          + ", which needs calibration statistics: add 'calibration_data: <directory>' (one <input>.npy per model"
+          + " input) to the spec");
+    }
+    String reason = capture.unsupported().get(layer.name());
+    if (reason != null) {
+      throw new SpecException(spec.specFile() + ": config '" + task.configId() + "' applies " + method
+          + " to layer " + layer.name() + " " + layer.shapeText() + ", which has no input Hessian: " + reason
+          + "; exclude it with 'op_types: {" + layer.opType() + ": null}' or a 'layers: {" + layer.name()
+          + ": null}' rule, or give it an uncalibrated config there");
+    }
+  }
+
+  private static int calibrationSampleCount(SweepSpec spec, Dataset data) {
+    if (data.samples() == 0) {
+      throw new SpecException(spec.specFile() + ": calibration_data " + spec.calibrationData() + " has no samples");
+    }
+    if (spec.calibrationSamples() > data.samples()) {
+      throw new SpecException(spec.specFile() + ": calibration_samples is " + spec.calibrationSamples() + " but "
+          + spec.calibrationData() + " holds only " + data.samples() + " samples; lower it or remove it (all samples)");
+    }
+    return spec.calibrationSamples() == 0 ? data.samples() : spec.calibrationSamples();
+  }
+
+  /**
+   * Every compressed layer with a visible input gets statistics, so every method's output error can be measured;
+   * empty when there is no such layer.
+   */
+  private static Optional<CalibrationPlan> calibrationPlan(SweepSpec spec, OnnxModel model, List<Layer> layers,
+      List<LayerTask> tasks, CapturePlan capture, String calibrationSha, int samples, Path out) {
+    Set<String> compressed = new HashSet<>();
+    tasks.forEach(task -> compressed.add(task.layer().name()));
+    List<Layer> measured = new ArrayList<>();
+    for (Layer layer : layers) {
+      if (compressed.contains(layer.name()) && capture.sites().containsKey(layer.name())) {
+        measured.add(layer);
+      }
+    }
+    if (measured.isEmpty()) {
+      return Optional.empty(); // no MatMul/Gemm/Conv layer is compressed: nothing to measure
+    }
+    Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
+    boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList());
+    return Optional.of(new CalibrationPlan(spec.calibrationData().toAbsolutePath().toString(), samples,
+        spec.batchSize(), measured, capture, cacheDir.toString(), cached));
+  }
+
+  private static String describe(List<SkippedTensor> skipped) {
+    if (skipped.isEmpty()) {
+      return "none";
+    }
+    List<String> parts = new ArrayList<>();
+    for (SkippedTensor s : skipped) {
+      parts.add(s.name() + " " + s.shape() + " (" + s.reason() + ")");
+    }
+    return String.join("; ", parts);
+  }
+}
