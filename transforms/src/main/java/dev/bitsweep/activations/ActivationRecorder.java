@@ -1,20 +1,12 @@
 package dev.bitsweep.activations;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
-import dev.bitsweep.eval.ModelRunner;
-import dev.bitsweep.onnx.ModelException;
+import dev.bitsweep.eval.ExtraOutputs;
+import dev.bitsweep.eval.OrtSessions;
 import dev.bitsweep.onnx.OnnxModel;
-import dev.bitsweep.onnx.proto.Onnx;
-import java.io.IOException;
-import java.nio.FloatBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,7 +15,7 @@ import java.util.Set;
 
 /**
  * Runs a model on calibration samples and returns the partial {@link ActivationHistogram} of each requested
- * activation tensor. The tensors become extra graph outputs (name-only ValueInfoProtos, as in
+ * activation tensor. The tensors become extra graph outputs ({@link ExtraOutputs}, as in
  * {@link dev.bitsweep.stats.ActivationCapture}); one ONNX Runtime session at the basic optimization level computes
  * them all. Tensors that turn out not to be float (shape arithmetic, indices) are listed in {@link #notFloat()} and
  * get no histogram.
@@ -46,67 +38,18 @@ public final class ActivationRecorder implements AutoCloseable {
   }
 
   public static ActivationRecorder open(OnnxModel model, List<String> tensors) {
-    List<ModelInput> inputs = ModelInput.of(model.proto());
-    Set<String> graphInputs = new HashSet<>();
-    inputs.forEach(i -> graphInputs.add(i.name()));
-    Set<String> outputs = new HashSet<>();
-    model.proto().getGraph().getOutputList().forEach(o -> outputs.add(o.getName()));
-    Set<String> fetched = new LinkedHashSet<>();
-    Onnx.GraphProto.Builder graph = model.proto().getGraph().toBuilder();
-    for (String tensor : tensors) {
-      if (!graphInputs.contains(tensor) && fetched.add(tensor) && !outputs.contains(tensor)) {
-        graph.addOutput(Onnx.ValueInfoProto.newBuilder().setName(tensor));
-      }
+    ExtraOutputs copy = new ExtraOutputs(model);
+    tensors.forEach(copy::fetch);
+    if (copy.fetched().isEmpty()) {
+      copy.fetchAdded(model.proto().getGraph().getOutput(0).getName());
     }
-    if (fetched.isEmpty()) {
-      fetched.add(model.proto().getGraph().getOutput(0).getName());
-    }
-    byte[] bytes = model.proto().toBuilder().setGraph(graph).build().toByteArray();
-    try {
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
-      options.setIntraOpNumThreads(1);
-      options.setInterOpNumThreads(1);
-      OrtSession session = usesExternalData(model.proto().getGraph())
-          ? sessionBeside(model, bytes, options)
-          : OrtEnvironment.getEnvironment().createSession(bytes, options);
-      return new ActivationRecorder(session, inputs, graphInputs, fetched, List.copyOf(tensors));
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime cannot load " + model.path() + " with its activations as extra "
-          + "outputs: " + e.getMessage(), e);
-    }
-  }
-
-  private static boolean usesExternalData(Onnx.GraphProto graph) {
-    return graph.getInitializerList().stream().anyMatch(t -> t.getExternalDataCount() > 0);
-  }
-
-  /** External data resolves relative to the model file only when ORT opens a path: write the copy beside it. */
-  private static OrtSession sessionBeside(OnnxModel model, byte[] bytes, OrtSession.SessionOptions options)
-      throws OrtException {
-    Path temp = null;
-    try {
-      temp = Files.createTempFile(model.directory(), ".bitsweep-activations-", ".onnx");
-      Files.write(temp, bytes);
-      return OrtEnvironment.getEnvironment().createSession(temp.toString(), options);
-    } catch (IOException e) {
-      throw new ModelException("cannot write the activation-capture copy of " + model.path() + " beside it ("
-          + e.getMessage() + "); its directory must be writable", e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // a leftover hidden temp file is harmless
-        }
-      }
-    }
+    OrtSession session = copy.open("its activations as extra outputs", ".bitsweep-activations-");
+    return new ActivationRecorder(session, copy.inputs(), copy.graphInputs(), copy.fetched(), List.copyOf(tensors));
   }
 
   /** The partial histograms over samples [from, to) of {@code data}, one per float tensor, in request order. */
   public Map<String, ActivationHistogram> run(Dataset data, int from, int to) {
-    long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
-    int step = fixedBatch > 0 ? (int) fixedBatch : Math.max(1, to - from);
+    int step = OrtSessions.samplesPerRun(inputs, from, to);
     Map<String, ActivationHistogram> sums = new LinkedHashMap<>();
     for (int start = from; start < to; start += step) {
       Map<String, ActivationHistogram> part = runOnce(data, start, Math.min(to, start + step));
@@ -116,28 +59,21 @@ public final class ActivationRecorder implements AutoCloseable {
   }
 
   private Map<String, ActivationHistogram> runOnce(Dataset data, int from, int to) {
-    Map<String, OnnxTensor> feeds = ModelRunner.feeds(inputs, data, from, to);
-    try (OrtSession.Result result = session.run(feeds, fetched)) {
+    String failing = "capturing activations on calibration samples " + from + ".." + to;
+    return OrtSessions.run(session, inputs, data, from, to, fetched, failing, (feeds, result) -> {
       Map<String, ActivationHistogram> histograms = new LinkedHashMap<>();
       for (String tensor : tensors) {
         OnnxTensor value = graphInputs.contains(tensor) ? feeds.get(tensor)
             : (OnnxTensor) result.get(tensor).orElseThrow();
-        FloatBuffer buffer = value.getFloatBuffer();
-        if (buffer == null) {
+        float[] values = OrtSessions.floats(value);
+        if (values == null) {
           notFloat.add(tensor);
           continue;
         }
-        float[] values = new float[buffer.remaining()];
-        buffer.get(values);
         histograms.put(tensor, ActivationHistogram.of(tensor, values));
       }
       return histograms;
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed capturing activations on calibration samples " + from + ".."
-          + to + ": " + e.getMessage(), e);
-    } finally {
-      feeds.values().forEach(OnnxTensor::close);
-    }
+    });
   }
 
   /** Requested tensors that are not float32 (seen so far); they are not quantized. */
@@ -147,10 +83,6 @@ public final class ActivationRecorder implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      throw new IllegalStateException(e);
-    }
+    OrtSessions.close(session);
   }
 }

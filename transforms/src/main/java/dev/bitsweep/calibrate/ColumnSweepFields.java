@@ -1,6 +1,7 @@
 package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.compress.FieldReader;
 import java.util.Map;
 
 /**
@@ -17,6 +18,22 @@ final class ColumnSweepFields {
       "the lazy column batch is now lazy_batch_size (block_size names only the quantization block)");
 
   private ColumnSweepFields() {}
+
+  /** {@code lazy_batch_size}, 128 when absent. */
+  static int lazyBatchSize(FieldReader reader) {
+    return FieldReader.orElse(reader.integer(LAZY_BATCH_SIZE), DEFAULT_LAZY_BATCH_SIZE);
+  }
+
+  /** {@code percdamp}, 0.01 when absent. */
+  static double percdamp(FieldReader reader) {
+    return FieldReader.orElse(reader.number("percdamp"), DEFAULT_PERCDAMP);
+  }
+
+  /** Writes both fields, in the order the configs list them. */
+  static void put(Map<String, Object> fields, int lazyBatchSize, double percdamp) {
+    fields.put(LAZY_BATCH_SIZE, lazyBatchSize);
+    fields.put("percdamp", percdamp);
+  }
 
   /** Rejects a lazy batch or damping the sweep cannot use; the config checks its own fields first. */
   static void check(int lazyBatchSize, double percdamp) {

@@ -1,7 +1,5 @@
 package dev.bitsweep.calibrate;
 
-import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,7 +21,7 @@ import java.util.Map;
  *     consecutive original columns before quantization starts ("static groups") so they stay storable
  */
 public record GptqConfig(int nbits, int groupSize, boolean symmetric, int lazyBatchSize, double percdamp,
-    boolean actOrder) implements CompressionConfig {
+    boolean actOrder) implements ColumnSweepConfig {
   public static final String METHOD = "gptq";
   public static final int DEFAULT_LAZY_BATCH_SIZE = ColumnSweepFields.DEFAULT_LAZY_BATCH_SIZE;
   public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
@@ -31,13 +29,7 @@ public record GptqConfig(int nbits, int groupSize, boolean symmetric, int lazyBa
       ColumnSweepFields.LAZY_BATCH_SIZE, "percdamp", "act_order");
 
   public GptqConfig {
-    if (nbits < 2 || nbits > 8) {
-      throw new ConfigException("nbits", "must be within 2..8, got " + nbits);
-    }
-    if (groupSize < 0) {
-      throw new ConfigException("group_size", "must be 0 (per output channel) or a positive column count, got "
-          + groupSize);
-    }
+    GridFields.check(nbits, groupSize);
     ColumnSweepFields.check(lazyBatchSize, percdamp);
   }
 
@@ -57,14 +49,8 @@ public record GptqConfig(int nbits, int groupSize, boolean symmetric, int lazyBa
   /** The inverse of {@link #fields()}; absent fields take the defaults, {@code nbits} is required. */
   public static GptqConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES, ColumnSweepFields.RENAMED);
-    Integer nbits = reader.integer("nbits");
-    if (nbits == null) {
-      throw new ConfigException("nbits", "is required for method gptq (2..8 bits per weight)");
-    }
-    return new GptqConfig(nbits, FieldReader.orElse(reader.integer("group_size"), 0),
-        FieldReader.orElse(reader.bool("symmetric"), true),
-        FieldReader.orElse(reader.integer(ColumnSweepFields.LAZY_BATCH_SIZE), DEFAULT_LAZY_BATCH_SIZE),
-        FieldReader.orElse(reader.number("percdamp"), DEFAULT_PERCDAMP),
+    return new GptqConfig(GridFields.nbits(reader, METHOD), GridFields.groupSize(reader), GridFields.symmetric(reader),
+        ColumnSweepFields.lazyBatchSize(reader), ColumnSweepFields.percdamp(reader),
         FieldReader.orElse(reader.bool("act_order"), false));
   }
 
@@ -74,19 +60,11 @@ public record GptqConfig(int nbits, int groupSize, boolean symmetric, int lazyBa
   }
 
   @Override
-  public boolean needsCalibration() {
-    return true;
-  }
-
-  @Override
   public Map<String, Object> fields() {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", METHOD);
-    fields.put("nbits", nbits);
-    fields.put("group_size", groupSize);
-    fields.put("symmetric", symmetric);
-    fields.put(ColumnSweepFields.LAZY_BATCH_SIZE, lazyBatchSize);
-    fields.put("percdamp", percdamp);
+    GridFields.put(fields, nbits, groupSize, symmetric);
+    ColumnSweepFields.put(fields, lazyBatchSize, percdamp);
     fields.put("act_order", actOrder);
     return Collections.unmodifiableMap(fields);
   }

@@ -1,7 +1,6 @@
 package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,13 +20,7 @@ public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) 
   static final List<String> FIELD_NAMES = List.of("method", "nbits", "group_size", "symmetric");
 
   public RoundToNearestConfig {
-    if (nbits < 2 || nbits > 8) {
-      throw new ConfigException("nbits", "must be within 2..8, got " + nbits);
-    }
-    if (groupSize < 0) {
-      throw new ConfigException("group_size", "must be 0 (per output channel) or a positive column count, got "
-          + groupSize);
-    }
+    GridFields.check(nbits, groupSize);
   }
 
   @Override
@@ -39,20 +32,13 @@ public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) 
   public Map<String, Object> fields() {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", METHOD);
-    fields.put("nbits", nbits);
-    fields.put("group_size", groupSize);
-    fields.put("symmetric", symmetric);
+    GridFields.put(fields, nbits, groupSize, symmetric);
     return fields;
   }
 
   public static RoundToNearestConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
-    Integer nbits = reader.integer("nbits");
-    if (nbits == null) {
-      throw new ConfigException("nbits", "is required for method rtn (2..8 bits per weight)");
-    }
-    Integer groupSize = reader.integer("group_size");
-    Boolean symmetric = reader.bool("symmetric");
-    return new RoundToNearestConfig(nbits, groupSize == null ? 0 : groupSize, symmetric == null || symmetric);
+    return new RoundToNearestConfig(GridFields.nbits(reader, METHOD), GridFields.groupSize(reader),
+        GridFields.symmetric(reader));
   }
 }

@@ -1,6 +1,5 @@
 package dev.bitsweep.calibrate;
 
-import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
 import dev.bitsweep.compress.NmRatio;
@@ -23,7 +22,7 @@ import java.util.Map;
  * @param percdamp Hessian damping as a fraction of its mean diagonal, raised tenfold on Cholesky failure
  */
 public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits, boolean symmetric,
-    int lazyBatchSize, double percdamp) implements CompressionConfig {
+    int lazyBatchSize, double percdamp) implements ColumnSweepConfig {
   public static final String METHOD = "sparsegpt";
   public static final int DEFAULT_LAZY_BATCH_SIZE = ColumnSweepFields.DEFAULT_LAZY_BATCH_SIZE;
   public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
@@ -88,9 +87,7 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
       throw new ConfigException("target_sparsity", "is required for method sparsegpt (or give n_m_ratio [n, m])");
     }
     return new SparseGptConfig(sparsity, nm, FieldReader.orElse(reader.integer("nbits"), 0),
-        FieldReader.orElse(reader.bool("symmetric"), true),
-        FieldReader.orElse(reader.integer(ColumnSweepFields.LAZY_BATCH_SIZE), DEFAULT_LAZY_BATCH_SIZE),
-        FieldReader.orElse(reader.number("percdamp"), DEFAULT_PERCDAMP));
+        GridFields.symmetric(reader), ColumnSweepFields.lazyBatchSize(reader), ColumnSweepFields.percdamp(reader));
   }
 
   public boolean structured() {
@@ -106,11 +103,6 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
     return METHOD;
   }
 
-  @Override
-  public boolean needsCalibration() {
-    return true;
-  }
-
   /** Absent options are present with a null value: n_m_ratio (as [n, m]) and nbits. */
   @Override
   public Map<String, Object> fields() {
@@ -120,8 +112,7 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
     fields.put(NmRatio.FIELD, structured() ? nmRatio.asList() : null);
     fields.put("nbits", quantizes() ? nbits : null);
     fields.put("symmetric", symmetric);
-    fields.put(ColumnSweepFields.LAZY_BATCH_SIZE, lazyBatchSize);
-    fields.put("percdamp", percdamp);
+    ColumnSweepFields.put(fields, lazyBatchSize, percdamp);
     return Collections.unmodifiableMap(fields);
   }
 }

@@ -31,17 +31,12 @@ public record ModelInput(String name, int elementType, long[] shape) implements 
 
   /** The .npy dtype data for this input must have. */
   public String npyDtype() {
-    return switch (elementType) {
-      case DataType.FLOAT -> "float32";
-      case DataType.FLOAT16 -> "float16";
-      case DataType.DOUBLE -> "float64";
-      case DataType.INT64 -> "int64";
-      case DataType.INT32 -> "int32";
-      case DataType.UINT8 -> "uint8";
-      case 9 -> "bool";
-      default -> throw new DataException("model input '" + name + "' has element type " + DataType.name(elementType)
+    String dtype = elementType == DataType.BOOL ? "bool" : NpyArray.numberDtype(elementType);
+    if (dtype == null) {
+      throw new DataException("model input '" + name + "' has element type " + DataType.name(elementType)
           + ", which bitsweep cannot feed from .npy files");
-    };
+    }
+    return dtype;
   }
 
   /** The batch size the model fixes, or -1 when the first axis is free. */

@@ -1,6 +1,7 @@
 package dev.bitsweep.data;
 
 import dev.bitsweep.compress.Float16;
+import dev.bitsweep.onnx.DataType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -137,6 +138,22 @@ public final class NpyArray {
       throw new DataException("data file " + file + " has a .npy header without '" + key + "'");
     }
     return matcher.group(1);
+  }
+
+  /**
+   * The .npy dtype of the numbers of ONNX element type {@code elementType} (float32, float16, float64, int64, int32,
+   * uint8), or null for any other type.
+   */
+  static String numberDtype(int elementType) {
+    return switch (elementType) {
+      case DataType.FLOAT -> "float32";
+      case DataType.FLOAT16 -> "float16";
+      case DataType.DOUBLE -> "float64";
+      case DataType.INT64 -> "int64";
+      case DataType.INT32 -> "int32";
+      case DataType.UINT8 -> "uint8";
+      default -> null;
+    };
   }
 
   static int width(String dtype) {

@@ -92,16 +92,11 @@ final class OnnxTestDataLayout {
 
   private static NpyArray toArray(Path file, Onnx.TensorProto tensor) {
     long[] shape = tensor.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    String dtype = switch (tensor.getDataType()) {
-      case DataType.FLOAT -> "float32";
-      case DataType.FLOAT16 -> "float16";
-      case DataType.DOUBLE -> "float64";
-      case DataType.INT64 -> "int64";
-      case DataType.INT32 -> "int32";
-      case DataType.UINT8 -> "uint8";
-      default -> throw new DataException("data file " + file + " is " + DataType.name(tensor.getDataType())
+    String dtype = NpyArray.numberDtype(tensor.getDataType());
+    if (dtype == null) {
+      throw new DataException("data file " + file + " is " + DataType.name(tensor.getDataType())
           + "; supported: FLOAT, FLOAT16, DOUBLE, INT64, INT32, UINT8");
-    };
+    }
     if (tensor.hasRawData()) {
       return NpyArray.of(file, dtype, shape, tensor.getRawData().asReadOnlyByteBuffer());
     }

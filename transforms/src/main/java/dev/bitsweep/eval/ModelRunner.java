@@ -220,7 +220,7 @@ public final class ModelRunner implements AutoCloseable {
 
   /** A model output: values in row-major order and the shape. */
   public record Output(float[] values, long[] shape) {
-    static Output concat(List<Output> parts) {
+    public static Output concat(List<Output> parts) {
       int total = parts.stream().mapToInt(p -> p.values.length).sum();
       float[] values = new float[total];
       int offset = 0;

@@ -158,12 +158,8 @@ public final class NativeMathCheck {
     long start = System.nanoTime();
     double[] work = spd.clone();
     int info = routines.dpotrfUpper(n, work);
-    String what = "Cholesky factorization, column-major upper, " + n + "x" + n + " well-conditioned SPD matrix";
-    if (info != 0) {
-      throw new NativeMathError(message("LAPACKE_dpotrf", what, "returned info " + info + " (expected 0)"));
-    }
-    zeroBelowDiagonalColumnMajor(work, n);
-    return compare("LAPACKE_dpotrf", what, expected, work, 1e-9, start);
+    return compareUpper("LAPACKE_dpotrf", "Cholesky factorization, column-major upper, " + n + "x" + n
+        + " well-conditioned SPD matrix", info, expected, work, n, start);
   }
 
   // inverse of an upper triangular non-unit matrix, column-major, as InverseHessianFactor
@@ -172,12 +168,18 @@ public final class NativeMathCheck {
     double[] expected = upperInverseColumnMajor(upper, n);
     double[] work = upper.clone();
     int info = routines.dtrtriUpper(n, work);
-    String what = "triangular inverse, column-major upper non-unit, " + n + "x" + n;
+    return compareUpper("LAPACKE_dtrtri", "triangular inverse, column-major upper non-unit, " + n + "x" + n, info,
+        expected, work, n, start);
+  }
+
+  /** A LAPACK routine's upper triangular result (column-major, in place in {@code work}) after it returned info. */
+  private static RoutineResult compareUpper(String routine, String what, int info, double[] expected, double[] work,
+      int n, long startNanos) {
     if (info != 0) {
-      throw new NativeMathError(message("LAPACKE_dtrtri", what, "returned info " + info + " (expected 0)"));
+      throw new NativeMathError(message(routine, what, "returned info " + info + " (expected 0)"));
     }
     zeroBelowDiagonalColumnMajor(work, n);
-    return compare("LAPACKE_dtrtri", what, expected, work, 1e-9, start);
+    return compare(routine, what, expected, work, 1e-9, startNanos);
   }
 
   private static RoutineResult compare(String routine, String what, double[] expected, double[] actual,

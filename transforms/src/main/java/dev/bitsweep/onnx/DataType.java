@@ -7,6 +7,7 @@ public final class DataType {
   public static final int INT8 = 3;
   public static final int INT32 = 6;
   public static final int INT64 = 7;
+  public static final int BOOL = 9;
   public static final int FLOAT16 = 10;
   public static final int DOUBLE = 11;
   public static final int BFLOAT16 = 16;

@@ -1,9 +1,6 @@
 package dev.bitsweep.stats;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.bitsweep.calibrate.HessianAccumulator;
@@ -11,28 +8,22 @@ import dev.bitsweep.calibrate.Im2col;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
-import dev.bitsweep.eval.ModelRunner;
+import dev.bitsweep.eval.ExtraOutputs;
+import dev.bitsweep.eval.OrtSessions;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.onnx.OnnxModel;
-import dev.bitsweep.onnx.proto.Onnx;
-import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Runs a model on calibration samples and turns the input activations of the selected layers into their partial
- * {@link LayerStatistics}: the activation tensors become extra graph outputs (name-only ValueInfoProtos), one ONNX
+ * {@link LayerStatistics}: the activation tensors become extra graph outputs ({@link ExtraOutputs}), one ONNX
  * Runtime session computes them all, and each layer's rows go into a {@link HessianAccumulator}.
  *
  * <p>Rows: MatMul, one per position of the activation's leading axes (its last axis is the weight's input
@@ -74,14 +65,8 @@ public final class ActivationCapture implements AutoCloseable {
    * {@link CapturePlan#unsupported()}).
    */
   public static ActivationCapture open(OnnxModel model, List<Layer> layers, CapturePlan plan) {
-    List<ModelInput> inputs = ModelInput.of(model.proto());
-    Set<String> graphInputs = new HashSet<>();
-    inputs.forEach(i -> graphInputs.add(i.name()));
-    Set<String> outputs = new HashSet<>();
-    model.proto().getGraph().getOutputList().forEach(o -> outputs.add(o.getName()));
-    Set<String> fetched = new LinkedHashSet<>();
-    Onnx.GraphProto.Builder graph = model.proto().getGraph().toBuilder();
-    SubgraphTaps subgraphTaps = new SubgraphTaps(model.proto().getGraph(), graph);
+    ExtraOutputs copy = new ExtraOutputs(model);
+    SubgraphTaps subgraphTaps = new SubgraphTaps(model.proto().getGraph(), copy.graph());
     Map<CaptureSite, SubgraphTaps.Tap> taps = new LinkedHashMap<>();
     for (Layer layer : layers) {
       List<CaptureSite> sites = plan.sites().get(layer.name());
@@ -90,63 +75,19 @@ public final class ActivationCapture implements AutoCloseable {
             + plan.unsupported().get(layer.name()));
       }
       for (CaptureSite site : sites) {
-        if (!site.graphPath().isEmpty()) {
-          SubgraphTaps.Tap tap = subgraphTaps.tap(site.graphPath(), site.activation());
-          taps.put(site, tap);
-          fetched.add(tap.values());
-          fetched.add(tap.shape());
+        if (site.graphPath().isEmpty()) {
+          copy.fetch(site.activation());
           continue;
         }
-        String name = site.activation();
-        if (!graphInputs.contains(name) && fetched.add(name) && !outputs.contains(name)) {
-          graph.addOutput(Onnx.ValueInfoProto.newBuilder().setName(name));
-        }
+        SubgraphTaps.Tap tap = subgraphTaps.tap(site.graphPath(), site.activation());
+        taps.put(site, tap);
+        copy.fetchAdded(tap.values());
+        copy.fetchAdded(tap.shape());
       }
     }
-    byte[] bytes = model.proto().toBuilder().setGraph(graph).build().toByteArray();
-    try {
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
-      options.setIntraOpNumThreads(1);
-      options.setInterOpNumThreads(1);
-      OrtSession session = usesExternalData(model.proto().getGraph())
-          ? sessionBesideTheModel(model, bytes, options)
-          : OrtEnvironment.getEnvironment().createSession(bytes, options);
-      return new ActivationCapture(session, inputs, List.copyOf(layers), plan, graphInputs, fetched, taps);
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime cannot load " + model.path() + " with its layer inputs as extra outputs: "
-          + e.getMessage(), e);
-    }
-  }
-
-  private static boolean usesExternalData(Onnx.GraphProto graph) {
-    return graph.getInitializerList().stream().anyMatch(t -> t.getExternalDataCount() > 0);
-  }
-
-  /**
-   * ONNX Runtime resolves external data relative to the model file only when opened by path: the capture model is
-   * written next to the original for the moment the session loads, then removed.
-   */
-  private static OrtSession sessionBesideTheModel(OnnxModel model, byte[] bytes, OrtSession.SessionOptions options)
-      throws OrtException {
-    Path temp = null;
-    try {
-      temp = Files.createTempFile(model.directory(), ".bitsweep-capture-", ".onnx");
-      Files.write(temp, bytes);
-      return OrtEnvironment.getEnvironment().createSession(temp.toString(), options);
-    } catch (IOException e) {
-      throw new ModelException("cannot write the activation-capture copy of " + model.path() + " beside it ("
-          + e.getMessage() + "); its external data is resolved relative to that directory, which must be writable",
-          e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // a leftover hidden temp file is harmless
-        }
-      }
-    }
+    OrtSession session = copy.open("its layer inputs as extra outputs", ".bitsweep-capture-");
+    return new ActivationCapture(session, copy.inputs(), List.copyOf(layers), plan, copy.graphInputs(),
+        copy.fetched(), taps);
   }
 
   /** Every layer's partial statistics over samples [from, to) of {@code data}, keyed by layer name. */
@@ -155,8 +96,7 @@ public final class ActivationCapture implements AutoCloseable {
     for (Layer layer : layers) {
       sums.put(layer.name(), new HessianAccumulator(layer.name(), layer.cols(), plan.groups(layer.name())));
     }
-    long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
-    int step = fixedBatch > 0 ? (int) fixedBatch : to - from;
+    int step = OrtSessions.samplesPerRun(inputs, from, to);
     for (int start = from; start < to; start += step) {
       runOnce(data, start, Math.min(to, start + step), sums);
     }
@@ -166,43 +106,45 @@ public final class ActivationCapture implements AutoCloseable {
   }
 
   private void runOnce(Dataset data, int from, int to, Map<String, HessianAccumulator> sums) {
-    Map<String, OnnxTensor> feeds = ModelRunner.feeds(inputs, data, from, to);
     // ONNX Runtime needs at least one output to run: when every activation is a graph input, fetch the first output.
     Set<String> requested = fetched.isEmpty() ? Set.of(firstOutput()) : fetched;
-    try (OrtSession.Result result = session.run(feeds, requested)) {
-      Map<String, Activation> activations = new LinkedHashMap<>();
-      for (String name : fetched) {
-        activations.put(name, Activation.of(name, (OnnxTensor) result.get(name).orElseThrow()));
+    String failing = "capturing layer inputs on calibration samples " + from + ".." + to;
+    OrtSessions.run(session, inputs, data, from, to, requested, failing, (feeds, result) -> {
+      addRun(feeds, result, sums);
+      return null;
+    });
+  }
+
+  /** Adds one run's activations (fetched or fed) to every layer's sum. */
+  private void addRun(Map<String, OnnxTensor> feeds, OrtSession.Result result, Map<String, HessianAccumulator> sums) {
+    Map<String, Activation> activations = new LinkedHashMap<>();
+    for (String name : fetched) {
+      activations.put(name, Activation.of(name, (OnnxTensor) result.get(name).orElseThrow()));
+    }
+    for (String name : graphInputs) {
+      OnnxTensor fed = feeds.get(name);
+      Activation activation = fed == null ? null : Activation.of(name, fed);
+      if (activation != null) {
+        activations.put(name, activation);
       }
-      for (String name : graphInputs) {
-        OnnxTensor fed = feeds.get(name);
-        if (fed != null && fed.getFloatBuffer() != null) {
-          activations.put(name, Activation.of(name, fed));
-        }
-      }
-      long[][] mask = attentionMask(feeds);
-      for (Layer layer : layers) {
-        for (CaptureSite site : plan.sites().get(layer.name())) {
-          SubgraphTaps.Tap tap = taps.get(site);
-          if (tap != null) {
-            for (Activation activation : instances(layer, site, result, tap)) {
-              accumulate(layer, site, activation, mask, sums.get(layer.name()));
-            }
-            continue;
+    }
+    long[][] mask = attentionMask(feeds);
+    for (Layer layer : layers) {
+      for (CaptureSite site : plan.sites().get(layer.name())) {
+        SubgraphTaps.Tap tap = taps.get(site);
+        if (tap != null) {
+          for (Activation activation : instances(layer, site, result, tap)) {
+            accumulate(layer, site, activation, mask, sums.get(layer.name()));
           }
-          Activation activation = activations.get(site.activation());
-          if (activation == null) {
-            throw new ModelException("layer " + layer.name() + ": its input " + site.activation()
-                + " is not a float tensor, so it has no Hessian");
-          }
-          accumulate(layer, site, activation, mask, sums.get(layer.name()));
+          continue;
         }
+        Activation activation = activations.get(site.activation());
+        if (activation == null) {
+          throw new ModelException("layer " + layer.name() + ": its input " + site.activation()
+              + " is not a float tensor, so it has no Hessian");
+        }
+        accumulate(layer, site, activation, mask, sums.get(layer.name()));
       }
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed capturing layer inputs on calibration samples " + from + ".."
-          + to + ": " + e.getMessage(), e);
-    } finally {
-      feeds.values().forEach(OnnxTensor::close);
     }
   }
 
@@ -214,8 +156,8 @@ public final class ActivationCapture implements AutoCloseable {
       SubgraphTaps.Tap tap) {
     OnnxTensor valuesTensor = (OnnxTensor) result.get(tap.values()).orElseThrow();
     OnnxTensor shapeTensor = (OnnxTensor) result.get(tap.shape()).orElseThrow();
-    FloatBuffer valuesBuffer = valuesTensor.getFloatBuffer();
-    if (valuesBuffer == null) {
+    float[] values = OrtSessions.floats(valuesTensor);
+    if (values == null) {
       throw new ModelException("layer " + layer.name() + ": its input " + site.activation() + " (in subgraph "
           + site.graphPath() + ") is not a float tensor, so it has no Hessian");
     }
@@ -223,8 +165,6 @@ public final class ActivationCapture implements AutoCloseable {
     long[] shapesShape = shapeTensor.getInfo().getShape();
     int size = (int) valuesShape[valuesShape.length - 1];
     int rank = (int) shapesShape[shapesShape.length - 1];
-    float[] values = new float[valuesBuffer.remaining()];
-    valuesBuffer.get(values);
     long[] shapes = new long[shapeTensor.getLongBuffer().remaining()];
     shapeTensor.getLongBuffer().get(shapes);
     List<Activation> instances = new ArrayList<>();
@@ -338,24 +278,14 @@ public final class ActivationCapture implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      throw new IllegalStateException(e);
-    }
+    OrtSessions.close(session);
   }
 
   /** A captured float tensor. */
   record Activation(float[] values, long[] shape) {
     static Activation of(String name, OnnxTensor tensor) {
-      long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
-      FloatBuffer buffer = tensor.getFloatBuffer();
-      if (buffer == null) {
-        return null;
-      }
-      float[] values = new float[buffer.remaining()];
-      buffer.get(values);
-      return new Activation(values, shape);
+      float[] values = OrtSessions.floats(tensor);
+      return values == null ? null : new Activation(values, ((TensorInfo) tensor.getInfo()).getShape());
     }
   }
 }

@@ -9,16 +9,13 @@ import java.util.Map;
  * {@code output} along {@code classAxis}. An output with one element per sample is an error (agreement would be 1.0
  * whatever the package computes).
  */
-public record AgreementMetric(String output, int classAxis) implements Metric<Counts> {
+public record AgreementMetric(String output, int classAxis) implements CountingMetric {
   @Override
   public Counts partial(MetricBatch batch) {
     Output[] pair = batch.pair(output);
-    int classes = ClassScores.classes("agreement", output, pair[0], classAxis);
-    if (classes == 1) {
-      throw new MetricException("task agreement on output '" + output + "' with one element per sample: its top-1 is "
-          + "always the same, so agreement would be 1.0 whatever the package computes; use task binary (decision at "
-          + "a threshold) or regression (MSE to targets and to the original) for a one-score output");
-    }
+    int classes = ClassScores.severalClasses("agreement", output, pair[0], classAxis, "one element per sample: its "
+        + "top-1 is always the same, so agreement would be 1.0 whatever the package computes; use task binary "
+        + "(decision at a threshold) or regression (MSE to targets and to the original) for a one-score output");
     int n = (int) pair[0].shape()[0];
     long agreements = 0;
     for (int s = 0; s < n; s++) {
@@ -26,11 +23,6 @@ public record AgreementMetric(String output, int classAxis) implements Metric<Co
           == ClassScores.argmax(pair[1].values(), s, classes) ? 1 : 0;
     }
     return new Counts(new long[] {n, agreements});
-  }
-
-  @Override
-  public Counts combine(Counts a, Counts b) {
-    return a.plus(b);
   }
 
   @Override

@@ -7,8 +7,20 @@ import java.util.Arrays;
 final class ClassScores {
   private ClassScores() {}
 
+  /**
+   * The class count of {@code output} along {@code classAxis}, which must be at least 2: a single class is an error
+   * "task TASK on output 'NAME' with {@code whyNotOne}".
+   */
+  static int severalClasses(String task, String name, Output output, int classAxis, String whyNotOne) {
+    int classes = classes(task, name, output, classAxis);
+    if (classes == 1) {
+      throw new MetricException("task " + task + " on output '" + name + "' with " + whyNotOne);
+    }
+    return classes;
+  }
+
   /** The class count of {@code output} along {@code classAxis} (negative counts from the end). */
-  static int classes(String task, String name, Output output, int classAxis) {
+  private static int classes(String task, String name, Output output, int classAxis) {
     long[] shape = output.shape();
     int axis = classAxis < 0 ? shape.length + classAxis : classAxis;
     if (shape.length < 2 || axis < 1 || axis >= shape.length) {

@@ -23,12 +23,9 @@ public record ClassificationMetric(String output, int classAxis) implements Metr
   @Override
   public Counts partial(MetricBatch batch) {
     Output[] pair = batch.pair(output);
-    int classes = ClassScores.classes("classification", output, pair[0], classAxis);
-    if (classes == 1) {
-      throw new MetricException("task classification on output '" + output + "' with a single column: top-1 is then "
-          + "always class 0 and accuracy only the share of label 0; use task binary (a score and a threshold) for a "
-          + "one-score output, or name the output that holds one score per class");
-    }
+    int classes = ClassScores.severalClasses("classification", output, pair[0], classAxis, "a single column: top-1 "
+        + "is then always class 0 and accuracy only the share of label 0; use task binary (a score and a threshold) "
+        + "for a one-score output, or name the output that holds one score per class");
     long[] labels = batch.requireLabels("classification").classes();
     if (labels == null) {
       throw new MetricException("task classification needs class-id labels (labels.npy, int [N])");

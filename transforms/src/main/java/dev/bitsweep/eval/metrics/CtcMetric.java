@@ -17,7 +17,7 @@ import java.util.Map;
  * token ids (labels must then be token ids).
  */
 public record CtcMetric(String output, int timeAxis, int classAxis, int blank, List<String> vocabulary)
-    implements Metric<Counts> {
+    implements CountingMetric {
 
   public CtcMetric {
     if (!(timeAxis == 1 && classAxis == 2 || timeAxis == 2 && classAxis == 1)) {
@@ -145,11 +145,6 @@ public record CtcMetric(String output, int timeAxis, int classAxis, int blank, L
       current = swap;
     }
     return previous[b.length];
-  }
-
-  @Override
-  public Counts combine(Counts a, Counts b) {
-    return a.plus(b);
   }
 
   @Override

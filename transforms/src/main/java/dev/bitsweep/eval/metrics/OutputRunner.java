@@ -7,10 +7,9 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
-import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
+import dev.bitsweep.eval.OrtSessions;
 import dev.bitsweep.onnx.ModelException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,65 +50,35 @@ public final class OutputRunner implements AutoCloseable {
 
   /** The named outputs for samples [from, to) (run in fixed-size pieces when the model fixes its batch). */
   public Map<String, Output> run(Dataset data, int from, int to) {
-    long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
-    int step = fixedBatch > 0 ? (int) fixedBatch : Math.max(1, to - from);
+    int step = OrtSessions.samplesPerRun(inputs, from, to);
     Map<String, List<Output>> parts = new LinkedHashMap<>();
     for (int start = from; start < to; start += step) {
       runOnce(data, start, Math.min(to, start + step)).forEach((k, v) -> parts.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
     }
     Map<String, Output> joined = new LinkedHashMap<>();
-    parts.forEach((name, list) -> joined.put(name, concat(list)));
+    parts.forEach((name, list) -> joined.put(name, list.size() == 1 ? list.get(0) : Output.concat(list)));
     return joined;
   }
 
   private Map<String, Output> runOnce(Dataset data, int from, int to) {
-    Map<String, OnnxTensor> feeds = ModelRunner.feeds(inputs, data, from, to);
-    try (OrtSession.Result result = session.run(feeds, outputs)) {
+    String failing = "on samples " + from + ".." + to + " of " + file;
+    return OrtSessions.run(session, inputs, data, from, to, outputs, failing, (feeds, result) -> {
       Map<String, Output> out = new LinkedHashMap<>();
       for (String name : outputs) {
         OnnxTensor tensor = (OnnxTensor) result.get(name).orElseThrow();
-        FloatBuffer buffer = tensor.getFloatBuffer();
-        if (buffer == null) {
+        float[] values = OrtSessions.floats(tensor);
+        if (values == null) {
           throw new ModelException("output '" + name + "' of " + file + " is not a float tensor; the metrics read "
               + "float scores");
         }
-        float[] values = new float[buffer.remaining()];
-        buffer.get(values);
         out.put(name, new Output(values, ((TensorInfo) tensor.getInfo()).getShape()));
       }
       return out;
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + " of " + file + ": "
-          + e.getMessage(), e);
-    } finally {
-      feeds.values().forEach(OnnxTensor::close);
-    }
-  }
-
-  private static Output concat(List<Output> parts) {
-    if (parts.size() == 1) {
-      return parts.get(0);
-    }
-    int total = parts.stream().mapToInt(p -> p.values().length).sum();
-    float[] values = new float[total];
-    int offset = 0;
-    long samples = 0;
-    for (Output part : parts) {
-      System.arraycopy(part.values(), 0, values, offset, part.values().length);
-      offset += part.values().length;
-      samples += part.shape()[0];
-    }
-    long[] shape = parts.get(0).shape().clone();
-    shape[0] = samples;
-    return new Output(values, shape);
+    });
   }
 
   @Override
   public void close() {
-    try {
-      session.close();
-    } catch (OrtException e) {
-      throw new IllegalStateException(e);
-    }
+    OrtSessions.close(session);
   }
 }
