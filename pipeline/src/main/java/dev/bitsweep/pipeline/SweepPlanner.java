@@ -47,13 +47,13 @@ public final class SweepPlanner {
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
     List<ModelInput> inputs = ModelInput.of(model.proto());
-    Dataset eval = Dataset.open(spec.evalData(), inputs, false);
     if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
       throw new SpecException(spec.specFile() + ": activation quantization needs QuantizeLinear/DequantizeLinear, "
           + "which exist from opset " + QdqInserter.MIN_OPSET + ", but " + spec.model() + " imports opset "
           + model.defaultOpset() + "; re-export the model at opset " + QdqInserter.MIN_OPSET + " or newer, or remove "
           + "the 'activations' configs (bitsweep does not raise a model's opset)");
     }
+    Dataset eval = Dataset.open(spec.evalData(), inputs, false);
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
