@@ -54,6 +54,9 @@ public final class SweepPlanner {
           + "the 'activations' configs (bitsweep does not raise a model's opset)");
     }
     Dataset eval = Dataset.open(spec.evalData(), inputs, false);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION && spec.labels() == null && spec.output() == null) {
+      eval.checkLabelsFit(model.proto());
+    }
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
