@@ -112,7 +112,11 @@ class TaskBadInputTest {
     }
     Files.write(eval.resolve("labels.npy"), labels);
     run("name: bad\nmodel: " + ROOT.resolve("digits/model.onnx") + "\ntask: classification\neval_data: " + eval
-        + "\nconfigs:\n" + INT8, "task classification cannot mean anything", "10 classes", "shift 1-based labels");
+        + "\nconfigs:\n" + INT8, "has label 10 at sample 4", "'logits' has 10 classes");
+    // with the output named, the task's own check reads the shape the model really gives
+    run("name: bad\nmodel: " + ROOT.resolve("digits/model.onnx") + "\ntask: {name: classification, output: logits}\n"
+        + "eval_data: " + eval + "\nconfigs:\n" + INT8, "task classification cannot mean anything",
+        "labels hold class 10 but output 'logits' has 10 classes", "shift 1-based labels");
   }
 
   @Test
