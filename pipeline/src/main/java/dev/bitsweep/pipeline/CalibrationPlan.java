@@ -15,13 +15,23 @@ import java.util.List;
  * @param layers the layers that get statistics: every compressed layer with a MatMul/Gemm/Conv input
  * @param capture where each layer's input activation is
  * @param cacheDir the directory of this (model, data, samples) combination's statistics
- * @param cached true when every layer's statistics are already in {@code cacheDir}: the pass is skipped
+ * @param cached true when every layer's statistics (and the activation histograms) are already in
+ *     {@code cacheDir}: the pass is skipped
+ * @param activations the activation tensors whose histograms are recorded (a {@link
+ *     dev.bitsweep.activations.QdqPlan}'s tensors of the original model); empty when no config quantizes activations
  */
 public record CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
-    String cacheDir, boolean cached) implements Serializable {
+    String cacheDir, boolean cached, List<String> activations) implements Serializable {
 
   public CalibrationPlan {
     layers = List.copyOf(layers);
+    activations = List.copyOf(activations);
+  }
+
+  /** A plan without activation histograms. */
+  public CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
+      String cacheDir, boolean cached) {
+    this(dataPath, samples, batchSize, layers, capture, cacheDir, cached, List.of());
   }
 
   public int batchCount() {

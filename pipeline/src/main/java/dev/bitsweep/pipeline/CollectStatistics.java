@@ -1,5 +1,7 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.activations.ActivationHistogram;
+import dev.bitsweep.activations.ActivationRecorder;
 import dev.bitsweep.calibrate.HessianAccumulator;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
@@ -32,7 +34,9 @@ import org.apache.beam.sdk.values.PCollection;
  * The calibration statistics of every layer, computed once per (model, calibration data, samples): calibration
  * batches fan out, each worker runs the model on its batch capturing the layers' input activations and emits one
  * partial per layer, and the partials are summed per layer (float64) and written to the statistics cache, where the
- * compression tasks read them. When the cache already holds every layer, the sweep does not run this at all.
+ * compression tasks read them. When a config quantizes activations, the same batches also record the histogram of
+ * every activation tensor it quantizes, summed exactly over all batches into one cache file beside the layers'.
+ * When the cache already holds everything, the sweep does not run this at all.
  */
 public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<String, LayerStatistics>>> {
   /** Calibration batches run through ONNX Runtime. */
@@ -57,6 +61,17 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
   @Override
   public PCollection<KV<String, LayerStatistics>> expand(PBegin begin) {
     List<Integer> batches = IntStream.range(0, calibration.batchCount()).boxed().toList();
+    if (!calibration.activations().isEmpty()) {
+      begin.apply("ActivationBatches", Create.of(batches))
+          .apply("SpreadActivationBatches", Reshuffle.viaRandomKey())
+          .apply("RecordActivations", ParDo.of(new RecordActivationsFn(plan, calibration)))
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ActivationHistogram.class)))
+          .apply("SumHistograms", Combine.globally(new SumHistogramsFn()))
+          .apply("WriteActivationCache", ParDo.of(new WriteActivationsFn(calibration)));
+    }
+    if (calibration.layers().isEmpty()) {
+      return begin.apply("NoLayers", Create.empty(coder()));
+    }
     return begin.apply("CalibrationBatches", Create.of(batches))
         .apply("SpreadBatches", Reshuffle.viaRandomKey())
         .apply("CaptureActivations", ParDo.of(new CaptureBatchFn(plan, calibration)))
@@ -65,6 +80,104 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
         .setCoder(coder())
         .apply("WriteCache", ParDo.of(new WriteCacheFn(calibration.cacheDir())))
         .setCoder(coder());
+  }
+
+  /**
+   * Runs the original model on one calibration batch and emits the partial histogram of every activation tensor
+   * that a config quantizes (float tensors only).
+   */
+  static final class RecordActivationsFn extends DoFn<Integer, KV<String, ActivationHistogram>> {
+    private final SweepPlan plan;
+    private final CalibrationPlan calibration;
+    private final Counter batches = Metrics.counter(CollectStatistics.class, BATCHES_COUNTER);
+    private transient ActivationRecorder recorder;
+
+    RecordActivationsFn(SweepPlan plan, CalibrationPlan calibration) {
+      this.plan = plan;
+      this.calibration = calibration;
+    }
+
+    @ProcessElement
+    public void process(@Element Integer batch, OutputReceiver<KV<String, ActivationHistogram>> out) {
+      if (recorder == null) {
+        recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations());
+      }
+      Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
+      recorder.run(data, calibration.batchStart(batch), calibration.batchEnd(batch))
+          .forEach((tensor, histogram) -> out.output(KV.of(tensor, histogram)));
+      if (calibration.layers().isEmpty()) {
+        batches.inc();
+        Progress.mark(plan.stagingDir(), "calibrate", "batch-" + batch);
+      }
+    }
+
+    @Teardown
+    public void close() {
+      if (recorder != null) {
+        recorder.close();
+        recorder = null;
+      }
+    }
+  }
+
+  /**
+   * Sums the partial histograms per tensor. {@link ActivationHistogram#plus} is exact, commutative and associative,
+   * so the sums are the same bits whatever order and grouping the runner delivers the batches in.
+   */
+  static final class SumHistogramsFn
+      extends Combine.CombineFn<KV<String, ActivationHistogram>, TreeMap<String, ActivationHistogram>,
+          TreeMap<String, ActivationHistogram>> {
+    @Override
+    public TreeMap<String, ActivationHistogram> createAccumulator() {
+      return new TreeMap<>();
+    }
+
+    @Override
+    public TreeMap<String, ActivationHistogram> addInput(TreeMap<String, ActivationHistogram> sums,
+        KV<String, ActivationHistogram> partial) {
+      sums.merge(partial.getKey(), partial.getValue(), ActivationHistogram::plus);
+      return sums;
+    }
+
+    @Override
+    public TreeMap<String, ActivationHistogram> mergeAccumulators(
+        Iterable<TreeMap<String, ActivationHistogram>> accumulators) {
+      TreeMap<String, ActivationHistogram> merged = new TreeMap<>();
+      accumulators.forEach(a -> a.forEach((tensor, h) -> merged.merge(tensor, h, ActivationHistogram::plus)));
+      return merged;
+    }
+
+    @Override
+    public TreeMap<String, ActivationHistogram> extractOutput(TreeMap<String, ActivationHistogram> sums) {
+      return sums;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Coder<TreeMap<String, ActivationHistogram>> getAccumulatorCoder(CoderRegistry registry,
+        Coder<KV<String, ActivationHistogram>> inputCoder) {
+      return SerializableCoder.of((Class<TreeMap<String, ActivationHistogram>>) (Class<?>) TreeMap.class);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Coder<TreeMap<String, ActivationHistogram>> getDefaultOutputCoder(CoderRegistry registry,
+        Coder<KV<String, ActivationHistogram>> inputCoder) {
+      return SerializableCoder.of((Class<TreeMap<String, ActivationHistogram>>) (Class<?>) TreeMap.class);
+    }
+  }
+
+  static final class WriteActivationsFn extends DoFn<TreeMap<String, ActivationHistogram>, Void> {
+    private final CalibrationPlan calibration;
+
+    WriteActivationsFn(CalibrationPlan calibration) {
+      this.calibration = calibration;
+    }
+
+    @ProcessElement
+    public void process(@Element TreeMap<String, ActivationHistogram> histograms) {
+      StatisticsCache.writeActivations(Path.of(calibration.cacheDir()), calibration.activations(), histograms);
+    }
   }
 
   /** Runs the model on one calibration batch and emits every layer's partial statistics. */

@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * A config as its exact description (global, op_types, layers, each with its method and fields): in the manifest,
- * the runs table's {@code config_json} and the sweep id.
+ * the runs table's {@code config_json} and the sweep id; {@code activations} only for configs that quantize them.
  */
 public final class ConfigDescription {
   private ConfigDescription() {}
@@ -21,6 +21,9 @@ public final class ConfigDescription {
     config.layerRules().forEach(r -> layers.put((r.regex() ? "re:" : "") + r.name(),
         r.config() == null ? null : r.config().fields()));
     described.put("layers", layers);
+    if (config.activations() != null) {
+      described.put("activations", config.activations().fields());
+    }
     return described;
   }
 }

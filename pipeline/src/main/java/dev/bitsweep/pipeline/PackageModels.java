@@ -29,13 +29,20 @@ public final class PackageModels
   public static final TupleTag<CompressedLayer> LAYERS = new TupleTag<>("layers");
 
   private final SweepPlan plan;
+  private final CalibrationPlan activations;
 
-  private PackageModels(SweepPlan plan) {
+  private PackageModels(SweepPlan plan, CalibrationPlan activations) {
     this.plan = Objects.requireNonNull(plan, "plan");
+    this.activations = activations;
   }
 
   public static PackageModels of(SweepPlan plan) {
-    return new PackageModels(plan);
+    return new PackageModels(plan, null);
+  }
+
+  /** Quantizes the activations of configs that ask for it with the histograms cached by {@code calibration}. */
+  public PackageModels withActivationStatistics(CalibrationPlan calibration) {
+    return new PackageModels(plan, Objects.requireNonNull(calibration, "calibration"));
   }
 
   @Override
@@ -43,14 +50,16 @@ public final class PackageModels
     Inputs.require(input, "PackageModels", CONFIGS, LAYERS);
     return input
         .apply("GroupByConfig", CoGroupByKey.create())
-        .apply("Package", ParDo.of(new PackageFn(plan)));
+        .apply("Package", ParDo.of(new PackageFn(plan, activations)));
   }
 
   static final class PackageFn extends DoFn<KV<String, CoGbkResult>, KV<String, PackagedModel>> {
     private final SweepPlan plan;
+    private final CalibrationPlan activations;
 
-    PackageFn(SweepPlan plan) {
+    PackageFn(SweepPlan plan, CalibrationPlan activations) {
       this.plan = plan;
+      this.activations = activations;
     }
 
     @ProcessElement
@@ -59,7 +68,7 @@ public final class PackageModels
       List<CompressedLayer> layers = new ArrayList<>();
       group.getValue().getAll(LAYERS).forEach(layers::add);
       layers.sort(Comparator.comparing(l -> l.layer().name()));
-      PackagedModel packaged = PackageWriter.write(plan, config, layers);
+      PackagedModel packaged = PackageWriter.write(plan, config, layers, activations);
       Progress.mark(plan.stagingDir(), "package", config.configId());
       out.output(KV.of(config.configId(), packaged));
     }

@@ -1,5 +1,10 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.activations.ActivationHistogram;
+import dev.bitsweep.activations.ActivationQuantConfig;
+import dev.bitsweep.activations.ActivationQuantizer;
+import dev.bitsweep.activations.QdqInserter;
+import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.onnx.DataType;
 import dev.bitsweep.onnx.encode.EncodedLayer;
@@ -10,6 +15,7 @@ import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One config's package, from its compressed layers, as {@link PackagedModel}: written by {@link Packager} when every
@@ -24,23 +30,33 @@ final class PackageWriter {
 
   /** @param layers the config's compressed layers, in layer-name order */
   static PackagedModel write(SweepPlan plan, SweepConfig config, List<CompressedLayer> layers) {
+    return write(plan, config, layers, null);
+  }
+
+  /**
+   * @param activations where the activation histograms are cached; required when {@code config} quantizes
+   *     activations
+   */
+  static PackagedModel write(SweepPlan plan, SweepConfig config, List<CompressedLayer> layers,
+      CalibrationPlan activations) {
     long start = System.nanoTime();
     double compressSeconds = layers.stream().mapToDouble(CompressedLayer::seconds).sum();
     String error = layers.stream().filter(CompressedLayer::failed).map(CompressedLayer::error).findFirst().orElse(null);
-    if (layers.isEmpty()) {
+    if (layers.isEmpty() && !config.activationsOnly()) {
       error = "the config applies to no layer of the model (its rules exclude every layer)";
     }
     if (error == null) {
       try {
         Packager.Written written = Packager.write(WorkerCache.model(plan.modelPath()), weights(layers),
-            provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())));
+            provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())),
+            config.quantizesActivations() ? activationStep(plan, config, activations) : null);
         List<LayerResult> results = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
           EncodedLayer encoded = written.encodings().get(i);
           results.add(result(layers.get(i), encoded.storedBytes(), encoded.encoding(), "ok", null));
         }
         return new PackagedModel(config.configId(), PackagedModel.OK, null, written.modelFile().toString(),
-            written.fileBytes(), written.bitsPerWeight(), layers.size(), compressSeconds,
+            written.fileBytes(), layers.isEmpty() ? null : written.bitsPerWeight(), layers.size(), compressSeconds,
             CompressLayers.seconds(start), results);
       } catch (RuntimeException e) {
         error = "packaging failed: " + SweepRunner.rootMessage(e);
@@ -52,6 +68,20 @@ final class PackageWriter {
     }
     return new PackagedModel(config.configId(), PackagedModel.FAILED, error, null, 0, null, 0, compressSeconds,
         CompressLayers.seconds(start), results);
+  }
+
+  /** QDQ pairs from the cached histograms, after the weight encoding (see {@link ActivationQuantizer#quantize}). */
+  private static Packager.ActivationStep activationStep(SweepPlan plan, SweepConfig config,
+      CalibrationPlan calibration) {
+    if (calibration == null || calibration.activations().isEmpty()) {
+      throw new IllegalStateException("config " + config.configId() + " quantizes activations but the sweep recorded "
+          + "no activation histograms");
+    }
+    Map<String, ActivationHistogram> histograms = StatisticsCache.readActivations(Path.of(calibration.cacheDir()),
+        calibration.activations());
+    ActivationQuantConfig settings = config.activations();
+    return new Packager.ActivationStep(model -> ActivationQuantizer.quantize(model, histograms, settings),
+        settings.fields(), QdqInserter.MIN_OPSET, SessionSettings.QDQ_FUSED.text());
   }
 
   private static List<LayerWeights> weights(List<CompressedLayer> layers) {
@@ -67,6 +97,7 @@ final class PackageWriter {
   /** A rewritten package must not be served from this worker's cache of loaded models. */
   private static Path forgotten(Path dir) {
     WorkerCache.forget(dir.resolve(Packager.MODEL_FILE).toString());
+    EvalSessions.forget(dir.resolve(Packager.MODEL_FILE).toString());
     return dir;
   }
 

@@ -14,10 +14,11 @@ import java.util.Optional;
  * @param staging this submission's private staging area under {@code out/.staging}
  * @param tasks every (config, layer) pair to compress, checked; the compression job's source
  * @param calibration the statistics pass, when the spec names calibration data and a compressed layer has a visible
- *     input
+ *     input, or a config quantizes activations
+ * @param evaluation the task's metric, its output and labels, and which configs are evaluated with QDQ fusion
  */
 public record PlannedSweep(SweepSpec spec, Path out, Path staging, SweepPlan plan, LayerInventory inventory,
-    List<LayerTask> tasks, Optional<CalibrationPlan> calibration) {
+    List<LayerTask> tasks, Optional<CalibrationPlan> calibration, Evaluation evaluation) {
 
   /** How many units each stage of the sweep's jobs processes, for the progress line. */
   public record ProgressTotals(long calibrateBatches, long compressTasks, long packages, long evaluateBatches) {}

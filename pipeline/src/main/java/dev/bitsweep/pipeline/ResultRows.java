@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.OutputComparison;
 import dev.bitsweep.methods.Methods;
+import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.results.ResultSchemas;
+import dev.bitsweep.spec.ConfigIds;
+import dev.bitsweep.spec.SweepSpec;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
@@ -24,7 +28,8 @@ public final class ResultRows {
     row.put("model", Path.of(plan.modelPath()).getFileName().toString());
     row.put("model_sha256", plan.modelSha256());
     row.put("task", plan.task().label());
-    row.put("method", config.global() == null ? "mixed" : config.global().method());
+    row.put("method", config.activationsOnly() ? ConfigIds.ACTIVATIONS_METHOD
+        : config.global() == null ? "mixed" : config.global().method());
     if (config.global() != null) {
       Methods.ALL.resultValues(config.global()).forEach(row::put);
     }
@@ -48,9 +53,19 @@ public final class ResultRows {
     row.put("output_snr_db", c == null ? null : c.outputSnrDb());
     row.put("max_abs_diff", c == null ? null : c.maxAbsDiff());
     row.put("embedding_cosine", c == null ? null : c.embeddingCosine());
+    Map<String, Double> metrics = evaluated ? summary.metrics() : null;
+    if (metrics != null) {
+      putMetrics(row, plan.task(), metrics);
+    }
+    String headline = Evaluation.headlineColumn(plan.task());
+    row.put("headline_metric", headline);
+    if (evaluated && config.quantizesActivations() && summary.unfusedComparison() != null) {
+      row.put("headline_metric_unfused", unfused(plan.task(), headline, summary));
+    }
     row.put("eval_samples", c == null ? 0 : (int) c.samples());
     row.put("runtime", ModelRunner.RUNTIME);
-    row.put("runtime_settings", ModelRunner.SETTINGS);
+    row.put("runtime_settings", config.quantizesActivations() ? SessionSettings.QDQ_FUSED.text()
+        : SessionSettings.QDQ_DISABLED.text());
     row.put("compress_seconds", packaged.compressSeconds());
     row.put("package_seconds", packaged.packageSeconds());
     row.put("eval_seconds", evaluated ? summary.seconds() : null);
@@ -80,6 +95,55 @@ public final class ResultRows {
     row.put("percdamp_used", layer.percdampUsed());
     row.put("layer_index", layerIndex);
     return row;
+  }
+
+  /** Metric value names as the runs table's columns name them (top-1 is the accuracy/agreement columns). */
+  static final Map<String, String> METRIC_COLUMNS = Map.ofEntries(
+      Map.entry("top1_accuracy", "accuracy"), Map.entry("baseline_top1_accuracy", "baseline_accuracy"),
+      Map.entry("top1_agreement", "agreement"), Map.entry("top5_accuracy", "top5_accuracy"),
+      Map.entry("baseline_top5_accuracy", "baseline_top5_accuracy"), Map.entry("roc_auc", "roc_auc"),
+      Map.entry("baseline_roc_auc", "baseline_roc_auc"), Map.entry("accuracy_at_threshold", "threshold_accuracy"),
+      Map.entry("baseline_accuracy_at_threshold", "baseline_threshold_accuracy"),
+      Map.entry("decision_agreement", "agreement"), Map.entry("sequence_accuracy", "sequence_accuracy"),
+      Map.entry("baseline_sequence_accuracy", "baseline_sequence_accuracy"), Map.entry("cer", "cer"),
+      Map.entry("baseline_cer", "baseline_cer"), Map.entry("sequence_agreement", "agreement"),
+      Map.entry("mse", "mse"), Map.entry("mae", "mae"), Map.entry("baseline_mse", "baseline_mse"),
+      Map.entry("baseline_mae", "baseline_mae"), Map.entry("mse_to_original", "mse_to_original"));
+
+  private static void putMetrics(GenericRecord row, SweepSpec.Task task, Map<String, Double> metrics) {
+    if (task == SweepSpec.Task.USER) {
+      try {
+        row.put("user_metrics_json", JSON.writeValueAsString(metrics));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+      return;
+    }
+    metrics.forEach((name, value) -> row.put(METRIC_COLUMNS.get(name), value));
+    if (task == SweepSpec.Task.BINARY) {
+      row.put("accuracy", metrics.get("accuracy_at_threshold"));
+      row.put("baseline_accuracy", metrics.get("baseline_accuracy_at_threshold"));
+    }
+  }
+
+  /** The headline column's value with the QDQ fusion disabled (user metrics: their first value). */
+  private static Double unfused(SweepSpec.Task task, String headline, EvalSummary summary) {
+    if (task == SweepSpec.Task.EMBEDDING) {
+      return summary.unfusedComparison().embeddingCosine();
+    }
+    Map<String, Double> metrics = summary.unfusedMetrics();
+    if (metrics == null) {
+      return null;
+    }
+    if (task == SweepSpec.Task.USER) {
+      return metrics.values().stream().findFirst().orElse(null);
+    }
+    for (Map.Entry<String, Double> entry : metrics.entrySet()) {
+      if (headline.equals(METRIC_COLUMNS.get(entry.getKey()))) {
+        return entry.getValue();
+      }
+    }
+    return null;
   }
 
   private static String evaluationError(EvalSummary summary) {

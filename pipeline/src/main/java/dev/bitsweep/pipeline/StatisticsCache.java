@@ -2,6 +2,7 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.packaging.AtomicFiles;
 import dev.bitsweep.calibrate.LayerStatistics;
+import dev.bitsweep.activations.ActivationHistogram;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +17,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Calibration statistics on disk, one file per layer under {@code <out>/.cache/statistics/<key>/}, where the key
@@ -60,6 +63,40 @@ public final class StatisticsCache {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write calibration statistics of " + statistics.layer() + " to "
           + directory, e);
+    }
+  }
+
+  /**
+   * The file of the activation histograms (all tensors of a {@link dev.bitsweep.activations.QdqPlan} in one map):
+   * keyed like the layers' files by model, data and samples, and by the tensor list, so that another set of
+   * tensors does not read a stale map.
+   */
+  public static Path activationsFile(Path directory, Collection<String> tensors) {
+    return directory.resolve("activations-" + sha256(String.join("\n", tensors)).substring(0, 12) + ".hist");
+  }
+
+  public static void writeActivations(Path directory, Collection<String> tensors,
+      Map<String, ActivationHistogram> histograms) {
+    try {
+      Files.createDirectories(directory);
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+        out.writeObject(new TreeMap<>(histograms));
+      }
+      AtomicFiles.write(activationsFile(directory, tensors), bytes.toByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write activation histograms to " + directory, e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  public static Map<String, ActivationHistogram> readActivations(Path directory, Collection<String> tensors) {
+    Path file = activationsFile(directory, tensors);
+    try (InputStream in = Files.newInputStream(file); ObjectInputStream objects = new ObjectInputStream(in)) {
+      return (Map<String, ActivationHistogram>) objects.readObject();
+    } catch (IOException | ClassNotFoundException | ClassCastException e) {
+      throw new IllegalStateException("cannot read cached activation histograms " + file + " (" + e.getMessage()
+          + "); delete " + directory + " to recompute them", e);
     }
   }
 

@@ -1,6 +1,10 @@
 package dev.bitsweep.pipeline;
 
 import dev.bitsweep.eval.OutputComparison;
+import dev.bitsweep.eval.metrics.Metric;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -13,6 +17,18 @@ import org.apache.beam.sdk.transforms.Combine;
  * first failed batch (in batch order) is the summary's error.
  */
 public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMap<Integer, EvalPartial>, EvalSummary> {
+  private final Metric<Serializable> metric;
+
+  /** Output comparisons only. */
+  public SumInBatchOrder() {
+    this(null);
+  }
+
+  /** Also combines the task metric's partials (in batch order) and finishes them. */
+  @SuppressWarnings("unchecked")
+  public SumInBatchOrder(Metric<?> metric) {
+    this.metric = (Metric<Serializable>) metric;
+  }
 
   @Override
   @SuppressWarnings("unchecked")
@@ -46,6 +62,9 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
   @Override
   public EvalSummary extractOutput(TreeMap<Integer, EvalPartial> accumulator) {
     OutputComparison total = OutputComparison.EMPTY;
+    OutputComparison unfused = null;
+    Serializable metricTotal = null;
+    Serializable unfusedMetricTotal = null;
     double seconds = 0;
     String error = null;
     for (EvalPartial partial : accumulator.values()) {
@@ -53,9 +72,26 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
         error = error != null ? error : "evaluation of batch " + partial.batch() + " failed: " + partial.error();
       } else {
         total = total.plus(partial.comparison());
+        if (partial.unfusedComparison() != null) {
+          unfused = (unfused == null ? OutputComparison.EMPTY : unfused).plus(partial.unfusedComparison());
+        }
+        metricTotal = combine(metricTotal, partial.metric());
+        unfusedMetricTotal = combine(unfusedMetricTotal, partial.unfusedMetric());
       }
       seconds += partial.seconds();
     }
-    return new EvalSummary(total, accumulator.size(), seconds, error);
+    return new EvalSummary(total, accumulator.size(), seconds, error, finish(metricTotal), unfused,
+        finish(unfusedMetricTotal));
+  }
+
+  private Serializable combine(Serializable total, Serializable partial) {
+    if (metric == null || partial == null) {
+      return total;
+    }
+    return total == null ? partial : metric.combine(total, partial);
+  }
+
+  private Map<String, Double> finish(Serializable total) {
+    return metric == null || total == null ? null : new LinkedHashMap<>(metric.finish(total));
   }
 }

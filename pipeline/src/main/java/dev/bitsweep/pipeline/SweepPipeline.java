@@ -43,11 +43,16 @@ public final class SweepPipeline {
       compress = compress.withStatistics(sweep.calibration().get());
     }
     PCollection<KV<String, CompressedLayer>> compressed = pipeline.apply("CompressLayers", compress);
+    PackageModels packageModels = PackageModels.of(plan);
+    if (sweep.calibration().isPresent() && !sweep.calibration().get().activations().isEmpty()) {
+      packageModels = packageModels.withActivationStatistics(sweep.calibration().get());
+    }
     PCollection<KV<String, PackagedModel>> packages = KeyedPCollectionTuple
         .of(PackageModels.CONFIGS, configs)
         .and(PackageModels.LAYERS, compressed)
-        .apply("PackageModels", PackageModels.of(plan));
-    PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages", EvaluatePackages.of(plan));
+        .apply("PackageModels", packageModels);
+    PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages",
+        EvaluatePackages.of(plan).withEvaluation(sweep.evaluation()));
     KeyedPCollectionTuple
         .of(WriteResults.CONFIGS, configs)
         .and(WriteResults.PACKAGES, packages)

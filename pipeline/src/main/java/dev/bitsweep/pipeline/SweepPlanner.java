@@ -1,5 +1,7 @@
 package dev.bitsweep.pipeline;
 
+import dev.bitsweep.activations.QdqInserter;
+import dev.bitsweep.activations.QdqPlan;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
@@ -14,6 +16,7 @@ import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
 import dev.bitsweep.spec.SweepSpec;
 import dev.bitsweep.stats.CapturePlan;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,7 +39,7 @@ public final class SweepPlanner {
     SweepSpec spec = SweepSpec.read(specFile);
     OnnxModel model = OnnxModel.read(spec.model());
     LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
-    if (inventory.layers().isEmpty()) {
+    if (inventory.layers().isEmpty() && !spec.configs().stream().allMatch(SweepConfig::activationsOnly)) {
       throw new ModelException("model " + spec.model() + " has no compressible layers (float weights of MatMul, Gemm,"
           + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with more than weight_threshold=" + spec.weightThreshold()
           + " elements); skipped: " + describe(inventory.skipped()));
@@ -44,8 +47,16 @@ public final class SweepPlanner {
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
     List<ModelInput> inputs = ModelInput.of(model.proto());
-    Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
-    if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
+    if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
+      throw new SpecException(spec.specFile() + ": activation quantization needs QuantizeLinear/DequantizeLinear, "
+          + "which exist from opset " + QdqInserter.MIN_OPSET + ", but " + spec.model() + " imports opset "
+          + model.defaultOpset() + "; re-export the model at opset " + QdqInserter.MIN_OPSET + " or newer, or remove "
+          + "the 'activations' configs (bitsweep does not raise a model's opset)");
+    }
+    Dataset eval = Dataset.open(spec.evalData(), inputs, false);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION && spec.labels() == null && spec.output() == null) {
+      eval.checkLabelsFit(model.proto());
+    }
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
@@ -62,7 +73,8 @@ public final class SweepPlanner {
         spec.task(), staging.toString(), inventory.skipped(), Version.get());
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
-    return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration);
+    Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, samples);
+    return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration, evaluation);
   }
 
   /** Every (config, layer) pair the config applies to, config by config, layers in model order. */
@@ -138,13 +150,15 @@ public final class SweepPlanner {
         measured.add(layer);
       }
     }
-    if (measured.isEmpty()) {
-      return Optional.empty(); // no MatMul/Gemm/Conv layer is compressed: nothing to measure
+    List<String> activations = spec.quantizesActivations() ? QdqPlan.of(model.proto()).tensors() : List.of();
+    if (measured.isEmpty() && activations.isEmpty()) {
+      return Optional.empty(); // no MatMul/Gemm/Conv layer is compressed, no activation quantized: nothing to measure
     }
     Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
-    boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList());
+    boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList())
+        && (activations.isEmpty() || Files.isRegularFile(StatisticsCache.activationsFile(cacheDir, activations)));
     return Optional.of(new CalibrationPlan(spec.calibrationData().toAbsolutePath().toString(), samples,
-        spec.batchSize(), measured, capture, cacheDir.toString(), cached));
+        spec.batchSize(), measured, capture, cacheDir.toString(), cached, activations));
   }
 
   private static String describe(List<SkippedTensor> skipped) {

@@ -18,13 +18,17 @@ public record HeadlineMetric(String column, boolean higherIsBetter, String basel
   /**
    * The choice per task: classification plots accuracy (baseline: the original's accuracy), agreement plots top-1
    * agreement with the original, embedding the mean cosine to the original's embeddings (both 1 for the original
-   * itself), language_model perplexity (lower is better; baseline from {@code baseline_perplexity}).
+   * itself), language_model perplexity (lower is better; baseline from {@code baseline_perplexity}); binary ROC
+   * AUC, ctc exact-sequence accuracy and regression MSE (lower is better), each with its baseline column.
    */
   private static final Map<String, HeadlineMetric> BY_TASK = Map.of(
       "classification", new HeadlineMetric("accuracy", true, "baseline_accuracy", null),
       "agreement", new HeadlineMetric("agreement", true, null, 1.0),
       "embedding", new HeadlineMetric("embedding_cosine", true, null, 1.0),
-      "language_model", new HeadlineMetric("perplexity", false, "baseline_perplexity", null));
+      "language_model", new HeadlineMetric("perplexity", false, "baseline_perplexity", null),
+      "binary", new HeadlineMetric("roc_auc", true, "baseline_roc_auc", null),
+      "ctc", new HeadlineMetric("sequence_accuracy", true, "baseline_sequence_accuracy", null),
+      "regression", new HeadlineMetric("mse", false, "baseline_mse", null));
 
   /** The task's metric if some ok run has a value in its column; otherwise output_snr_db. */
   public static HeadlineMetric of(String task, List<Map<String, Object>> runs) {

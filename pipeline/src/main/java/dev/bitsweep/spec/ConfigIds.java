@@ -1,5 +1,6 @@
 package dev.bitsweep.spec;
 
+import dev.bitsweep.activations.ActivationQuantConfig;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.methods.Methods;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,34 @@ public final class ConfigIds {
     }
     return id.toString();
   }
+
+  /**
+   * The id of a config that quantizes activations: the weight config's id, then {@code +activations-<dtype>-
+   * <calibration>} (with {@code -p<percentile>} and {@code -asym} where they differ from the defaults); for
+   * activations alone just {@code activations-int8-minmax} and so on.
+   */
+  public static String of(CompressionConfig global, Map<String, CompressionConfig> opTypes,
+      List<SweepConfig.LayerRule> rules, ActivationQuantConfig activations) {
+    boolean weights = global != null || !opTypes.isEmpty() || !rules.isEmpty();
+    String weightId = weights ? of(global, opTypes, rules) : null;
+    if (activations == null) {
+      return weightId;
+    }
+    StringBuilder id = new StringBuilder(weights ? weightId + "+" : "").append(ACTIVATIONS_METHOD);
+    Map<String, Object> fields = activations.fields();
+    id.append('-').append(fields.get("dtype")).append('-').append(fields.get("calibration"));
+    if (activations.calibration() == ActivationQuantConfig.Calibration.PERCENTILE
+        && activations.percentile() != ActivationQuantConfig.DEFAULT_PERCENTILE) {
+      id.append("-p").append(activations.percentile());
+    }
+    if (!activations.symmetric()) {
+      id.append("-asym");
+    }
+    return id.toString();
+  }
+
+  /** The {@code method} value of a config that quantizes activations only. */
+  public static final String ACTIVATIONS_METHOD = "activations";
 
   /** The readable part of a config's id, as its method names it (see {@link Methods}). */
   static String describe(CompressionConfig config) {

@@ -1,5 +1,6 @@
 package dev.bitsweep.spec;
 
+import dev.bitsweep.activations.ActivationQuantConfig;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.layer.Layer;
 import java.io.Serializable;
@@ -17,13 +18,15 @@ import java.util.regex.Pattern;
  * layer-name rules a later match beats an earlier one; a rule whose config is null leaves the matching layers
  * uncompressed (a null value in {@code opTypes} too). Which tensors are layers at all (more than
  * {@code weight_threshold} elements) is decided when the model's layers are found
- * ({@link dev.bitsweep.layer.LayerFinder}).
+ * ({@link dev.bitsweep.layer.LayerFinder}). {@code activations}, when not null, quantizes the activations of the
+ * packaged model too (QDQ pairs calibrated on the spec's calibration data), with any weight config or alone.
  */
 public record SweepConfig(
     String configId,
     CompressionConfig global,
     Map<String, CompressionConfig> opTypes,
-    List<LayerRule> layerRules)
+    List<LayerRule> layerRules,
+    ActivationQuantConfig activations)
     implements Serializable {
 
   /** A per-layer-name rule: an exact name, or a regular expression matching the whole name (compiled once). */
@@ -81,6 +84,22 @@ public record SweepConfig(
     Objects.requireNonNull(configId, "configId");
     opTypes = Collections.unmodifiableMap(new LinkedHashMap<>(opTypes));
     layerRules = List.copyOf(layerRules);
+  }
+
+  /** A weight-only config. */
+  public SweepConfig(String configId, CompressionConfig global, Map<String, CompressionConfig> opTypes,
+      List<LayerRule> layerRules) {
+    this(configId, global, opTypes, layerRules, null);
+  }
+
+  /** True when the config quantizes activations too (its package gets QDQ pairs and is evaluated fused). */
+  public boolean quantizesActivations() {
+    return activations != null;
+  }
+
+  /** True when the config compresses no weights: activation quantization alone. */
+  public boolean activationsOnly() {
+    return activations != null && global == null && opTypes.isEmpty() && layerRules.isEmpty();
   }
 
   public static SweepConfig of(String configId, CompressionConfig global) {

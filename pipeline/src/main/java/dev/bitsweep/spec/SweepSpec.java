@@ -1,12 +1,15 @@
 package dev.bitsweep.spec;
 
+import dev.bitsweep.activations.ActivationQuantConfig;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.eval.metrics.Metrics;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.methods.Methods;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,11 +35,17 @@ public record SweepSpec(
     int calibrationSamples,
     long weightThreshold,
     Path out,
-    List<SweepConfig> configs)
+    List<SweepConfig> configs,
+    Map<String, Object> taskFields,
+    Path labels)
     implements Serializable {
 
+  /**
+   * What the evaluation measures (see README, "Tasks"). Every task but embedding is a
+   * {@link dev.bitsweep.eval.metrics.Metric} built by {@link Metrics#fromFields} from {@link #taskFields()}.
+   */
   public enum Task {
-    CLASSIFICATION, AGREEMENT, EMBEDDING;
+    CLASSIFICATION, AGREEMENT, EMBEDDING, BINARY, CTC, REGRESSION, USER;
 
     public String label() {
       return name().toLowerCase();
@@ -47,9 +56,24 @@ public record SweepSpec(
       "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
 
+  /** Keys of a {@code task:} map; {@code name} is the task, the rest its fields. */
+  static final List<String> TASK_KEYS = List.of("name", "output", "class_axis", "threshold", "time_axis", "blank",
+      "vocabulary", "labels", "metric_class", "options");
+
   public SweepSpec {
     Objects.requireNonNull(model, "model");
     configs = List.copyOf(configs);
+    taskFields = taskFields == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(taskFields));
+  }
+
+  /** The model output the task's metrics read, or null for the model's first output. */
+  public String output() {
+    return taskFields == null ? null : (String) taskFields.get("output");
+  }
+
+  /** True when some config quantizes activations. */
+  public boolean quantizesActivations() {
+    return configs.stream().anyMatch(SweepConfig::quantizesActivations);
   }
 
   public static SweepSpec read(Path specFile) {
@@ -64,15 +88,12 @@ public record SweepSpec(
     }
     YamlNode modelNode = required(root, "model");
     Path model = base.resolve(modelNode.text()).normalize();
-    Task task = Task.AGREEMENT;
-    if (top.containsKey("task")) {
-      String text = top.get("task").text();
-      try {
-        task = Task.valueOf(text.toUpperCase());
-      } catch (IllegalArgumentException e) {
-        throw top.get("task").error("task must be classification (top-1 accuracy against labels.npy), agreement"
-            + " (compare with the original model only) or embedding (cosine of mean-pooled embeddings), got '" + text + "'");
-      }
+    YamlNode taskNode = top.get("task");
+    Task task = taskNode == null ? Task.AGREEMENT : task(taskNode);
+    Map<String, Object> taskFields = taskFields(taskNode, task, base);
+    Path labels = null;
+    if (taskNode != null && taskNode.isMap() && taskNode.map().containsKey("labels")) {
+      labels = base.resolve(taskNode.map().get("labels").text()).normalize();
     }
     Path evalData = base.resolve(required(root, "eval_data").text()).normalize();
     int evalSamples = (int) positive(top.get("eval_samples"), 0, true);
@@ -103,8 +124,96 @@ public record SweepSpec(
     if (configs.isEmpty()) {
       throw root.error("the sweep has no configs: add a 'configs' list or a 'grid' (see calibration-data/digits/sweep.yaml)");
     }
+    if (calibrationData == null) {
+      for (SweepConfig config : configs) {
+        if (config.quantizesActivations()) {
+          throw root.error("config '" + config.configId() + "' quantizes activations, whose ranges are calibrated on "
+              + "calibration data: add 'calibration_data: <directory>' (one <input>.npy per model input) to the spec");
+        }
+      }
+    }
     return new SweepSpec(name, specFile.toAbsolutePath(), model, task, evalData, evalSamples, batchSize,
-        calibrationData, calibrationSamples, weightThreshold, out, configs);
+        calibrationData, calibrationSamples, weightThreshold, out, configs, taskFields, labels);
+  }
+
+  private static Task task(YamlNode node) {
+    YamlNode nameNode = node;
+    if (node.isMap()) {
+      node.requireKeys(TASK_KEYS);
+      nameNode = node.map().get("name");
+      if (nameNode == null || nameNode.isNull()) {
+        throw node.error("a task map needs 'name' (one of " + taskNames() + ")");
+      }
+    }
+    String text = nameNode.text();
+    for (Task task : Task.values()) {
+      if (task.label().equals(text)) {
+        return task;
+      }
+    }
+    throw nameNode.error("task must be one of " + taskNames() + " (classification: top-1/top-5 accuracy against "
+        + "labels; agreement: top-1 agreement with the original model; embedding: cosine of mean-pooled embeddings; "
+        + "binary: ROC AUC and accuracy of a score at a threshold; ctc: greedy CTC decode, exact lines and CER; "
+        + "regression: MSE/MAE against targets; user: a metric_class on the classpath), got '" + text + "'"
+        + (Suggest.closest(text, taskNames()) == null ? "" : " (did you mean '" + Suggest.closest(text, taskNames())
+        + "'?)"));
+  }
+
+  private static List<String> taskNames() {
+    return java.util.Arrays.stream(Task.values()).map(Task::label).toList();
+  }
+
+  /**
+   * The task's fields as {@link Metrics#fromFields} takes them (paths made absolute, {@code metric_class} as
+   * {@code class}), checked by building the metric once; null for embedding, which is no metric.
+   */
+  private static Map<String, Object> taskFields(YamlNode node, Task task, Path base) {
+    Map<String, YamlNode> given = node != null && node.isMap() ? node.map() : Map.of();
+    if (task == Task.EMBEDDING) {
+      for (String key : given.keySet()) {
+        if (!key.equals("name") && !key.equals("output")) {
+          throw given.get(key).error("task embedding takes only 'output' (the embedding output), not '" + key + "'");
+        }
+      }
+      return given.containsKey("output") ? Map.of("output", given.get("output").text()) : null;
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("task", task.label());
+    Map<String, YamlNode> where = new HashMap<>();
+    for (Map.Entry<String, YamlNode> entry : given.entrySet()) {
+      String key = switch (entry.getKey()) {
+        case "metric_class" -> "class";
+        default -> entry.getKey();
+      };
+      if (key.equals("name") || key.equals("labels")) {
+        continue;
+      }
+      Object value = entry.getValue().plain();
+      if (key.equals("vocabulary") && value instanceof String path) {
+        value = base.resolve(path).normalize().toString();
+      }
+      fields.put(key, value);
+      where.put(key, entry.getValue());
+    }
+    Map<String, Object> check = new LinkedHashMap<>(fields);
+    check.putIfAbsent("output", "(the model's first output)");
+    if (task == Task.USER) {
+      check.remove("output");
+      fields.remove("output");
+    }
+    try {
+      Metrics.fromFields(check, base);
+    } catch (ConfigException e) {
+      String key = e.field().equals("class") ? "metric_class" : e.field();
+      YamlNode at = given.getOrDefault(key, node == null ? null : node);
+      String message = e.getMessage();
+      String prefix = e.field() + ": ";
+      String text = key + ": " + (message.startsWith(prefix) ? message.substring(prefix.length()) : message);
+      throw at == null ? new SpecException(text) : at.error(text);
+    } catch (IllegalArgumentException e) {
+      throw node == null ? new SpecException(e.getMessage()) : node.error("task " + task.label() + ": " + e.getMessage());
+    }
+    return fields;
   }
 
   private static void add(List<SweepConfig> configs, Map<String, Integer> idLines, YamlNode entry, SweepConfig config) {
@@ -177,6 +286,11 @@ public record SweepSpec(
   private static SweepConfig parseConfig(YamlNode entry, Map<String, YamlNode> fields) {
     Map<String, YamlNode> methodFields = new LinkedHashMap<>(fields);
     RULE_KEYS.forEach(methodFields::remove);
+    ActivationQuantConfig activations = null;
+    YamlNode activationNode = methodFields.remove(ACTIVATIONS_KEY);
+    if (activationNode != null) {
+      activations = activationConfig(activationNode);
+    }
     CompressionConfig global = methodFields.isEmpty() ? null : compressionConfig(entry, methodFields);
     Map<String, CompressionConfig> opTypes = new LinkedHashMap<>();
     if (fields.containsKey("op_types")) {
@@ -202,16 +316,41 @@ public record SweepSpec(
         }
       }
     }
-    if (global == null && opTypes.isEmpty() && rules.isEmpty()) {
-      throw entry.error("a config needs a method (palettize, linear_quantize, prune, ...) or op_types/layers rules");
+    if (global == null && opTypes.isEmpty() && rules.isEmpty() && activations == null) {
+      throw entry.error("a config needs a method (palettize, linear_quantize, prune, ...), op_types/layers rules or "
+          + "activations");
     }
     String id = fields.containsKey("id") ? fields.get("id").text() : null;
     if (id == null) {
-      id = ConfigIds.of(global, opTypes, rules);
+      id = ConfigIds.of(global, opTypes, rules, activations);
     } else if (!id.matches("[A-Za-z0-9._-]+")) {
       throw fields.get("id").error("config id '" + id + "' may only use letters, digits, '.', '_' and '-' (it names a directory)");
     }
-    return new SweepConfig(id, global, opTypes, rules);
+    return new SweepConfig(id, global, opTypes, rules, activations);
+  }
+
+  /** The key of a config's activation quantization: {@code activations: {dtype, calibration, percentile, symmetric}}. */
+  static final String ACTIVATIONS_KEY = "activations";
+
+  private static ActivationQuantConfig activationConfig(YamlNode node) {
+    if (node.isNull()) {
+      return ActivationQuantConfig.defaults();
+    }
+    if (!node.isMap()) {
+      throw node.error("activations must be a map, e.g. {dtype: int8, calibration: minmax} (fields "
+          + ActivationQuantConfig.FIELD_NAMES + "), got " + node.describe());
+    }
+    Map<String, Object> plain = new LinkedHashMap<>();
+    node.map().forEach((k, v) -> plain.put(k, v.plain()));
+    try {
+      return ActivationQuantConfig.fromFields(plain);
+    } catch (ConfigException e) {
+      YamlNode at = node.map().getOrDefault(e.field(), node);
+      String message = e.getMessage();
+      String prefix = e.field() + ": ";
+      throw at.error("activations." + e.field() + ": "
+          + (message.startsWith(prefix) ? message.substring(prefix.length()) : message));
+    }
   }
 
   private static CompressionConfig compressionConfig(YamlNode where, Map<String, YamlNode> fields) {

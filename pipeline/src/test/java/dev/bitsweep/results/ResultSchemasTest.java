@@ -18,7 +18,11 @@ class ResultSchemasTest {
         "dtype", "granularity", "group_size", "block_size", "cluster_dim", "enable_per_channel_scale", "lut_dtype",
         "target_sparsity", "n_m_ratio", "prune_block_size", "lazy_batch_size", "config_json", "status", "error",
         "original_bytes", "compressed_bytes", "size_ratio", "bits_per_weight", "layers_compressed", "accuracy",
-        "baseline_accuracy", "agreement", "output_snr_db", "max_abs_diff", "embedding_cosine", "eval_samples",
+        "baseline_accuracy", "agreement", "output_snr_db", "max_abs_diff", "embedding_cosine",
+        "top5_accuracy", "baseline_top5_accuracy", "roc_auc", "baseline_roc_auc", "threshold_accuracy",
+        "baseline_threshold_accuracy", "sequence_accuracy", "baseline_sequence_accuracy", "cer", "baseline_cer", "mse",
+        "mae", "baseline_mse", "baseline_mae", "mse_to_original", "user_metrics_json", "headline_metric",
+        "headline_metric_unfused", "eval_samples",
         "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "package_path",
         "bitsweep_version"), names(ResultSchemas.RUNS));
     assertEquals(Schema.Type.UNION, ResultSchemas.RUNS.getField("lazy_batch_size").schema().getType());

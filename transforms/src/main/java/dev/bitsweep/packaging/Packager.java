@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Writes one config's package into a directory: {@code model.onnx}, the original model with each compressed layer
@@ -35,11 +36,18 @@ public final class Packager {
       encodings = List.copyOf(encodings);
     }
 
-    /** Stored bits per weight over the compressed layers. */
+    /** Stored bits per weight over the compressed layers (NaN when no layer is compressed). */
     public double bitsPerWeight() {
-      return 8.0 * storedBytes / params;
+      return params == 0 ? Double.NaN : 8.0 * storedBytes / params;
     }
   }
+
+  /**
+   * The activation-quantization step of a package: the rewrite of the weight-encoded model, what the manifest says
+   * about it, the opset it needs and the ONNX Runtime settings it is measured (and meant to be run) with.
+   */
+  public record ActivationStep(UnaryOperator<Onnx.ModelProto> rewrite, Map<String, Object> description, int minOpset,
+      String runtimeSettings) {}
 
   private Packager() {}
 
@@ -49,7 +57,18 @@ public final class Packager {
    * @throws UncheckedIOException when the files cannot be written
    */
   public static Written write(OnnxModel model, List<LayerWeights> layers, Provenance provenance, Path dir) {
-    if (layers.isEmpty()) {
+    return write(model, layers, provenance, dir, null);
+  }
+
+  /**
+   * A package whose activations are quantized too: after the weight encoding, {@code activations} rewrites the
+   * model (QDQ insertion); the manifest records its description and the session settings it is measured with.
+   *
+   * @param activations null for a weight-only package (at least one layer then); else it may have no layers
+   */
+  public static Written write(OnnxModel model, List<LayerWeights> layers, Provenance provenance, Path dir,
+      ActivationStep activations) {
+    if (layers.isEmpty() && activations == null) {
       throw new IllegalArgumentException("a package needs at least one compressed layer");
     }
     Onnx.ModelProto.Builder builder = model.proto().toBuilder();
@@ -73,8 +92,20 @@ public final class Packager {
     Path modelFile = dir.resolve(MODEL_FILE);
     try {
       Files.createDirectories(dir);
-      AtomicFiles.write(modelFile, builder.build().toByteArray());
+      Onnx.ModelProto packaged = builder.build();
+      if (activations != null) {
+        packaged = activations.rewrite().apply(packaged);
+        minOpset = Math.max(minOpset, activations.minOpset());
+      }
+      AtomicFiles.write(modelFile, packaged.toByteArray());
       Map<String, Object> manifest = manifest(provenance, entries, minOpset, model.defaultOpset());
+      if (activations != null) {
+        manifest.put("activations", activations.description());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> requires = new LinkedHashMap<>((Map<String, Object>) manifest.get("requires"));
+        requires.put("runtime_settings", activations.runtimeSettings());
+        manifest.put("requires", requires);
+      }
       AtomicFiles.write(dir.resolve(MANIFEST_FILE), JSON.writeValueAsBytes(manifest));
       return new Written(modelFile, Files.size(modelFile), storedBytes, params, minOpset, encodings);
     } catch (IOException e) {
