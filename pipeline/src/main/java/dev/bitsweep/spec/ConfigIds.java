@@ -69,7 +69,7 @@ public final class ConfigIds {
         case "nbits" -> value + "bit";
         case "group_size" -> "g" + value;
         case "block_size" -> "b" + value;
-        case "target_sparsity" -> "s" + Math.round(((Number) value).doubleValue() * 100);
+        case "target_sparsity" -> "s" + percent(((Number) value).doubleValue());
         case "cluster_dim" -> "cd" + value;
         case "enable_per_channel_scale" -> "pcs";
         case "act_order" -> "actorder";
@@ -89,6 +89,19 @@ public final class ConfigIds {
       }
     }
     return id.toString().replace(':', '_');
+  }
+
+  /** A percentage with as many digits as the value has (0.5 -> 50, 0.504 -> 50.4), so distinct values never share an id. */
+  static String percent(double fraction) {
+    return new java.math.BigDecimal(Double.toString(fraction)).movePointRight(2).stripTrailingZeros().toPlainString();
+  }
+
+  /**
+   * Ids and names become directory names: letters, digits, '.', '_' and '-', starting with a letter or digit (so
+   * never '.', '..' or a hidden name), at most 200 characters.
+   */
+  public static boolean isSafeSegment(String text) {
+    return text != null && text.length() <= 200 && text.matches("[A-Za-z0-9][A-Za-z0-9._-]*");
   }
 
   static String hash(String text) {

@@ -48,6 +48,9 @@ public final class YamlNode {
       return convert(file.toString(), root, "");
     } catch (NoSuchFileException e) {
       throw new SpecException("sweep spec not found: " + file);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new SpecException(file + ": not a text file (it is not UTF-8); a sweep spec is YAML text, e.g."
+          + " calibration-data/digits/sweep.yaml");
     } catch (IOException e) {
       throw new SpecException("cannot read sweep spec " + file + ": " + e.getMessage());
     } catch (YAMLException e) {
