@@ -83,7 +83,11 @@ public final class Publisher {
       throw new PublishException("publishing failed (" + cause + ") and could not be fully undone (" + stuck
           + "); the results of sweep " + sweepId + " in " + out + " are INCOMPLETE: rerun the sweep", e);
     }
-    deleteRecursively(replaced);
+    try {
+      deleteRecursively(staging);
+    } catch (IOException e) {
+      // published; what is left of the staging area is removed by the caller or the next run
+    }
   }
 
   private static void moveBack(Path from, Path to) {
