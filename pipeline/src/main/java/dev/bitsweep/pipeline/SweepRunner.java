@@ -11,6 +11,7 @@ import dev.bitsweep.spec.SweepConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
@@ -98,6 +99,14 @@ public final class SweepRunner {
    */
   private void prepareOut(PlannedSweep sweep) {
     try {
+      for (Path dir = sweep.out(); dir != null; dir = dir.getParent()) {
+        if (Files.exists(dir)) {
+          if (!Files.isDirectory(dir)) {
+            throw new java.nio.file.NotDirectoryException(dir.toString());
+          }
+          break;
+        }
+      }
       StagingAreas.create(sweep.staging());
     } catch (IOException e) {
       throw new SpecException("cannot write to the output directory " + sweep.out() + " (" + describe(e)

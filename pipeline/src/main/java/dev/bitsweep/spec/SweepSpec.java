@@ -60,7 +60,7 @@ public record SweepSpec(
     String name = top.containsKey("name") ? top.get("name").text() : stem(specFile);
     if (!ConfigIds.isSafeSegment(name)) {
       YamlNode at = top.containsKey("name") ? top.get("name") : root;
-      throw at.error("name '" + name + "' must start with a letter or digit and use only letters, digits, '.', '_'"
+      throw at.error("'" + name + "' must start with a letter or digit and use only letters, digits, '.', '_'"
           + " and '-', at most 200 characters (it names directories)" + (top.containsKey("name") ? ""
           : "; the spec file's name is used when there is no 'name', so add one"));
     }
@@ -228,7 +228,7 @@ public record SweepSpec(
     if (id == null) {
       id = ConfigIds.of(global, opTypes, rules);
     } else if (!ConfigIds.isSafeSegment(id)) {
-      throw fields.get("id").error("config id '" + id + "' must start with a letter or digit and use only letters,"
+      throw fields.get("id").error("'" + id + "' must start with a letter or digit and use only letters,"
           + " digits, '.', '_' and '-', at most 200 characters (it names a directory)");
     }
     return new SweepConfig(id, global, opTypes, rules);
