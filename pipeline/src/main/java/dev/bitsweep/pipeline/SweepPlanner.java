@@ -37,7 +37,7 @@ public final class SweepPlanner {
     LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
     if (inventory.layers().isEmpty()) {
       throw new ModelException("model " + spec.model() + " has no compressible layers (float weights of MatMul, Gemm,"
-          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with at least weight_threshold=" + spec.weightThreshold()
+          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with more than weight_threshold=" + spec.weightThreshold()
           + " elements); skipped: " + describe(inventory.skipped()));
     }
     if (model.defaultOpset() < ModelChecks.MIN_OPSET) {

@@ -1,23 +1,19 @@
 package dev.bitsweep.spec;
 
 import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.methods.Methods;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Readable, deterministic config ids, e.g. {@code palettize-kmeans-4bit-per_grouped_channel-g16} or
  * {@code linear_quantize-linear_symmetric-int4-per_block-b32}. Configs with overrides get a short hash of them.
  */
 public final class ConfigIds {
-  private static final List<String> NAMED = List.of("mode", "dtype", "nbits", "granularity", "group_size", "block_size",
-      "target_sparsity", "n_m_ratio", "threshold", "cluster_dim", "enable_per_channel_scale", "lut_dtype", "act_order",
-      "symmetric", "percdamp", "sensitivity");
-
   private ConfigIds() {}
 
   public static String of(CompressionConfig global, Map<String, CompressionConfig> opTypes,
@@ -33,7 +29,9 @@ public final class ConfigIds {
     return id.toString();
   }
 
+  /** The readable part of a config's id, as its method names it (see {@link Methods}). */
   static String describe(CompressionConfig config) {
+<<<<<<< HEAD
     Map<String, Object> fields = config.fields();
     StringBuilder id = new StringBuilder(config.method());
     for (String key : NAMED) {
@@ -89,6 +87,9 @@ public final class ConfigIds {
       }
     }
     return id.toString().replace(':', '_');
+=======
+    return Methods.ALL.name(config);
+>>>>>>> main
   }
 
   /** A percentage with as many digits as the value has (0.5 -> 50, 0.504 -> 50.4), so distinct values never share an id. */
