@@ -31,70 +31,7 @@ public final class ConfigIds {
 
   /** The readable part of a config's id, as its method names it (see {@link Methods}). */
   static String describe(CompressionConfig config) {
-<<<<<<< HEAD
-    Map<String, Object> fields = config.fields();
-    StringBuilder id = new StringBuilder(config.method());
-    for (String key : NAMED) {
-      Object value = fields.get(key);
-      if (key.equals("symmetric")) {
-        // gptq/sparsegpt grids: symmetric is the default; an asymmetric grid is named (only when it quantizes)
-        if (Boolean.FALSE.equals(value) && fields.get("nbits") != null) {
-          id.append("-asym");
-        }
-        continue;
-      }
-      if (key.equals("percdamp") && value instanceof Number n && n.doubleValue() == 0.01
-          || key.equals("sensitivity") && "none".equals(value)) {
-        continue;
-      }
-      if (value == null || Boolean.FALSE.equals(value) || (value instanceof Number n && n.doubleValue() == 0)) {
-        continue;
-      }
-      String granularity = String.valueOf(fields.get("granularity"));
-      if (key.equals("group_size") && fields.containsKey("granularity") && !granularity.equals("per_grouped_channel")) {
-        continue;
-      }
-      if (key.equals("block_size") && !granularity.equals("per_block") && !config.method().equals("prune")) {
-        continue;
-      }
-      if (key.equals("cluster_dim") && value instanceof Number n && n.intValue() == 1) {
-        continue;
-      }
-      if (key.equals("lut_dtype") && "fp16".equals(value)) {
-        continue;
-      }
-      id.append('-').append(switch (key) {
-        case "nbits" -> value + "bit";
-        case "group_size" -> "g" + value;
-        case "block_size" -> "b" + value;
-        case "target_sparsity" -> "s" + percent(((Number) value).doubleValue());
-        case "cluster_dim" -> "cd" + value;
-        case "enable_per_channel_scale" -> "pcs";
-        case "act_order" -> "actorder";
-        case "percdamp" -> "d" + value;
-        case "n_m_ratio" -> value.toString().replaceAll("[^0-9]+", ":").replaceAll("^:|:$", "");
-        default -> value.toString();
-      });
-    }
-    Object nested = fields.get("joint");
-    if (nested instanceof Map<?, ?> joint && joint.get("method") != null) {
-      id.append("+").append(joint.get("method"));
-      if (joint.get("nbits") != null) {
-        id.append('-').append(joint.get("nbits")).append("bit");
-      }
-      if (joint.get("dtype") != null) {
-        id.append('-').append(joint.get("dtype"));
-      }
-    }
-    return id.toString().replace(':', '_');
-=======
     return Methods.ALL.name(config);
->>>>>>> main
-  }
-
-  /** A percentage with as many digits as the value has (0.5 -> 50, 0.504 -> 50.4), so distinct values never share an id. */
-  static String percent(double fraction) {
-    return new java.math.BigDecimal(Double.toString(fraction)).movePointRight(2).stripTrailingZeros().toPlainString();
   }
 
   /**
