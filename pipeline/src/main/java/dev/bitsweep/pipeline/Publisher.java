@@ -57,7 +57,11 @@ public final class Publisher {
       for (int i = 0; i < moves.size(); i++) {
         Move move = moves.get(i);
         Publisher.beforeMove(move.what());
-        Files.createDirectories(move.target().getParent());
+        Path parent = move.target().getParent();
+        if (!Files.isDirectory(parent)) {
+          Files.createDirectories(parent);
+          undo.add(() -> removeIfEmpty(parent));
+        }
         if (Files.exists(move.target())) {
           Path aside = Files.createDirectories(replaced).resolve(String.valueOf(i));
           Files.move(move.target(), aside, StandardCopyOption.ATOMIC_MOVE);
@@ -87,6 +91,16 @@ public final class Publisher {
       deleteRecursively(staging);
     } catch (IOException e) {
       // published; what is left of the staging area is removed by the caller or the next run
+    }
+  }
+
+  private static void removeIfEmpty(Path dir) {
+    try (Stream<Path> list = Files.list(dir)) {
+      if (list.findAny().isEmpty()) {
+        Files.delete(dir);
+      }
+    } catch (IOException e) {
+      // an empty directory left behind presents nothing as published
     }
   }
 

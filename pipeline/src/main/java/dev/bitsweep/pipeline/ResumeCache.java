@@ -33,13 +33,13 @@ public final class ResumeCache {
   /** {@code <out>/.cache/resume/<sweep_id>}, from the staging area {@code <out>/.staging/<name>}. */
   static Path directory(String stagingDir, String sweepId) {
     Path out = Path.of(stagingDir).getParent().getParent();
-    return OutPaths.inside(out, ".cache", "resume", sweepId);
+    return OutPaths.inside(out.resolve(".cache").resolve("resume"), sweepId);
   }
 
   static String compressKey(SweepPlan plan, LayerTask task) {
     return sha256(String.join("|", "compress", plan.bitsweepVersion(), plan.modelSha256(),
         String.valueOf(plan.calibrationDataSha256()), plan.sweepId(), task.layer().name(),
-        String.valueOf(task.layer().shape()), task.config().method(), String.valueOf(task.config().fields())));
+        task.layer().shapeText(), task.config().method(), json(task.config().fields())));
   }
 
   static String evaluateKey(SweepPlan plan, String configId, int batch) {
@@ -74,7 +74,7 @@ public final class ResumeCache {
 
   /** Removes a sweep's entries (after it was published, or for {@code --fresh}). */
   static void clear(Path out, String sweepId) throws IOException {
-    Publisher.deleteRecursively(OutPaths.inside(out, ".cache", "resume", sweepId));
+    Publisher.deleteRecursively(OutPaths.inside(out.resolve(".cache").resolve("resume"), sweepId));
   }
 
   private static Path entry(SweepPlan plan, String kind, String key) {
@@ -133,6 +133,18 @@ public final class ResumeCache {
     try {
       return MessageDigest.getInstance("SHA-256").digest(bytes);
     } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+  /** The same text for the same fields in every JVM (no identity hash codes of arrays). */
+  private static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
