@@ -59,7 +59,8 @@ public final class ResultRows {
     return row;
   }
 
-  static GenericRecord layer(LayerResult layer) {
+  /** @param layerIndex the layer's place in the model's graph order (as found by LayerFinder), or null if unknown */
+  static GenericRecord layer(LayerResult layer, Integer layerIndex) {
     GenericRecord row = new GenericData.Record(ResultSchemas.LAYERS);
     row.put("schema_version", ResultSchemas.VERSION);
     row.put("config_id", layer.configId());
@@ -77,6 +78,7 @@ public final class ResultRows {
     row.put("status", layer.status());
     row.put("error", layer.error());
     row.put("percdamp_used", layer.percdampUsed());
+    row.put("layer_index", layerIndex);
     return row;
   }
 

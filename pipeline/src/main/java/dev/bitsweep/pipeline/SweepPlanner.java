@@ -51,6 +51,7 @@ public final class SweepPlanner {
     List<ModelInput> inputs = ModelInput.of(model.proto());
     ModelChecks.checkRuntimeLoads(spec.model(), inputs);
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     if (samples == 0) {
       throw new SpecException(spec.specFile() + ": eval_data " + spec.evalData() + " holds no samples (its arrays"

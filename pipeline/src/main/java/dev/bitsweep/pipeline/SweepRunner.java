@@ -70,6 +70,13 @@ public final class SweepRunner {
             + "); a rerun would reuse it");
       }
       Path report = Publisher.targets(sweep.out(), sweep.sweepId()).get(2);
+      try {
+        // a view of the published tables (it reads them from out), so it is written after publishing
+        dev.bitsweep.report.HtmlReport.write(sweep.out(), sweep.sweepId());
+      } catch (RuntimeException e) {
+        console.println("  warning: the results of " + sweep.sweepId() + " are published, but their HTML report"
+            + " could not be written (" + rootMessage(e) + ")");
+      }
       return new SweepOutcome(sweep.sweepId(), sweep.out(), rows, report, seconds, job.flinkJobId(),
           calibrationBatches);
     } catch (IOException | RuntimeException e) {

@@ -34,6 +34,7 @@ public final class ResultSchemas {
       .requiredString("status")
       .optionalString("error")
       .optionalDouble("percdamp_used")
+      .optionalInt("layer_index")
       .endRecord();
 
   private ResultSchemas() {}

@@ -89,7 +89,8 @@ class ResultRowsTest {
 
   @Test
   void aLayerRowCopiesItsLayerResult() {
-    GenericRecord row = valid(ResultRows.layer(LAYER));
+    GenericRecord row = valid(ResultRows.layer(LAYER, 3));
+    assertEquals(3, row.get("layer_index"));
     assertEquals(ResultSchemas.LAYERS, row.getSchema());
     assertEquals("fc.weight", row.get("layer"));
     assertEquals(128L, row.get("params"));

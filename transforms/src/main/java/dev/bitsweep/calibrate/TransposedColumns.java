@@ -23,6 +23,7 @@ final class TransposedColumns implements AutoCloseable {
 
   /** Column k of the store is column {@code order[k]} of {@code w} (rows x cols, row-major). */
   TransposedColumns(float[] w, int rows, int cols, int[] order) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     this.rows = rows;
     this.cols = cols;
     this.columns = new FloatPointer((long) rows * cols);
