@@ -267,6 +267,14 @@ class BadInputCatalogTest {
         "no staging area is left");
   }
 
+  @org.junit.jupiter.api.Test
+  void gridValuesThatRoundAlikeGetDistinctIds() throws IOException {
+    sweep(dir, spec(dir, "grid:\n  - {method: prune, mode: magnitude, target_sparsity: [0.5, 0.504, 0.125]}\n"));
+    assertEquals(List.of("prune-magnitude-s50", "prune-magnitude-s50.4", "prune-magnitude-s12.5"),
+        dev.bitsweep.spec.SweepSpec.read(dir.resolve("spec.yaml")).configs().stream()
+            .map(dev.bitsweep.spec.SweepConfig::configId).toList());
+  }
+
   private static boolean hasEntries(Path directory) throws IOException {
     try (Stream<Path> list = Files.list(directory)) {
       return list.findAny().isPresent();
