@@ -19,9 +19,11 @@ import picocli.CommandLine.Parameters;
       "Runs the sweep a YAML spec describes and publishes its results under the output directory:",
       "  runs/sweep_id=<id>/*.parquet    one row per config",
       "  layers/sweep_id=<id>/*.parquet  one row per (config, layer)",
-      "  packages/<config_id>/model.onnx + manifest.json",
+      "  packages/<sweep_id>/<config_id>/model.onnx + manifest.json",
       "  reports/<sweep_id>.md",
-      "Results are published only when the whole job succeeded; rerunning the same sweep replaces them.",
+      "Results are published only when the whole job succeeded, all or nothing; rerunning the same sweep replaces them.",
+      "An interrupted sweep resumes: rerun the same command and finished layers and evaluation batches are reused",
+      "(kept in <out>/.cache/resume/<sweep_id>/ until the sweep is published); --fresh recomputes everything.",
       "On a Flink cluster (--flink-master HOST:PORT) the job jar is uploaded, the job id and web UI are printed, and",
       "every path in the spec must be readable by every TaskManager (shared filesystem; see deploy/README.md).",
       "Exit codes: 0 done, 1 the job or some configs failed, 2 bad input."
@@ -53,18 +55,21 @@ final class SweepCommand implements Callable<Integer> {
       description = "Job jar(s) to upload to a Flink cluster (default: the bitsweep job jar when --flink-master is a cluster).")
   List<String> filesToStage;
 
+  @Option(names = "--fresh", description = "Recompute everything, ignoring what an interrupted run of the same sweep finished.")
+  boolean fresh;
+
   @Override
   public Integer call() {
     Launch launch = new Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
         filesToStage == null ? List.of() : filesToStage);
-    SweepOutcome outcome = new SweepRunner(System.out).run(spec, launch);
+    SweepOutcome outcome = new SweepRunner(System.out).fresh(fresh).run(spec, launch);
     System.out.println();
     System.out.print(Report.table(outcome.runs()));
     System.out.printf(Locale.ROOT, "%nsweep %s finished in %.1f s: %d configs, %d failed%n", outcome.sweepId(),
         outcome.seconds(), outcome.runs().size(), outcome.failedConfigs());
     System.out.println("results:  " + outcome.out().resolve("runs") + " and " + outcome.out().resolve("layers")
         + " (partition sweep_id=" + outcome.sweepId() + ")");
-    System.out.println("packages: " + outcome.out().resolve("packages"));
+    System.out.println("packages: " + outcome.out().resolve("packages").resolve(outcome.sweepId()));
     System.out.println("report:   " + outcome.report());
     if (outcome.flinkJobId() != null) {
       System.out.println("flink job: " + outcome.flinkJobId() + " on " + flinkMaster);

@@ -90,6 +90,13 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
 
     @ProcessElement
     public void process(@Element LayerTask task, OutputReceiver<KV<String, CompressedLayer>> out) {
+      CompressedLayer reused = ResumeCache.compressed(plan, task);
+      if (reused != null) {
+        Progress.mark(plan.stagingDir(), ResumeCache.REUSED_COMPRESS, task.configId() + "--" + task.layer().name());
+        Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());
+        out.output(KV.of(task.configId(), reused));
+        return;
+      }
       long start = System.nanoTime();
       CompressedLayer result;
       try {
@@ -109,6 +116,7 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
         result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, null, seconds(start),
             "layer " + task.layer().name() + ": " + e.getMessage());
       }
+      ResumeCache.storeCompressed(plan, task, result);
       Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());
       out.output(KV.of(task.configId(), result));
     }

@@ -83,13 +83,18 @@ public final class EvaluatePackages
 
     @ProcessElement
     public void process(@Element EvalTask task, OutputReceiver<KV<String, EvalPartial>> out) {
-      long start = System.nanoTime();
-      EvalPartial partial;
-      try {
-        partial = evaluation == null ? EvalPartial.of(task.batch(), compare(task), CompressLayers.seconds(start))
-            : measure(task, start);
-      } catch (RuntimeException e) {
-        partial = EvalPartial.failed(task.batch(), SweepRunner.rootMessage(e), CompressLayers.seconds(start));
+      EvalPartial partial = ResumeCache.evaluated(plan, task);
+      if (partial != null) {
+        Progress.mark(plan.stagingDir(), ResumeCache.REUSED_EVALUATE, task.configId() + "--" + task.batch());
+      } else {
+        long start = System.nanoTime();
+        try {
+          partial = evaluation == null ? EvalPartial.of(task.batch(), compare(task), CompressLayers.seconds(start))
+              : measure(task, start);
+        } catch (RuntimeException e) {
+          partial = EvalPartial.failed(task.batch(), SweepRunner.rootMessage(e), CompressLayers.seconds(start));
+        }
+        ResumeCache.storeEvaluated(plan, task, partial);
       }
       Progress.mark(plan.stagingDir(), "evaluate", task.configId() + "--" + task.batch());
       out.output(KV.of(task.configId(), partial));

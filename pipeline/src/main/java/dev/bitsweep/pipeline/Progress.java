@@ -15,6 +15,9 @@ public final class Progress {
 
   static void mark(String stagingDir, String stage, String key) {
     try {
+      if (!Files.isDirectory(Path.of(stagingDir))) {
+        return; // the staging area was removed (the sweep was stopped): do not recreate it
+      }
       Path dir = Path.of(stagingDir, "progress", stage);
       Files.createDirectories(dir);
       Path marker = dir.resolve(key.replaceAll("[^A-Za-z0-9._-]", "_"));

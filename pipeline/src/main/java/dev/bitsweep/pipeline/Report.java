@@ -28,7 +28,11 @@ public final class Report {
   }
 
   static Path write(Path out, String sweepId, SweepSpec spec, List<RunSummary> rows, double seconds) {
-    Path report = out.resolve("reports").resolve(sweepId + ".md");
+    return writeTo(out.resolve("reports").resolve(sweepId + ".md"), sweepId, spec, rows, seconds);
+  }
+
+  /** Writes the report to {@code report} (the staging area's, published with the tables). */
+  static Path writeTo(Path report, String sweepId, SweepSpec spec, List<RunSummary> rows, double seconds) {
     StringBuilder text = new StringBuilder();
     text.append("# Sweep ").append(sweepId).append("\n\n");
     text.append("- spec: ").append(spec.specFile()).append('\n');
@@ -48,7 +52,7 @@ public final class Report {
       Files.createDirectories(report.getParent());
       Files.writeString(report, text.toString());
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new UncheckedIOException("cannot write the report " + report, e);
     }
     return report;
   }

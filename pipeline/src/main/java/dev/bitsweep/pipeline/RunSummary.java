@@ -27,7 +27,11 @@ public record RunSummary(
     Double embeddingCosine) {
 
   public static List<RunSummary> read(Path out, String sweepId) {
-    Path partition = out.resolve("runs").resolve("sweep_id=" + sweepId);
+    return readPartition(out.resolve("runs").resolve("sweep_id=" + sweepId));
+  }
+
+  /** The rows of one runs partition (a directory of Parquet files), sorted by config id. */
+  public static List<RunSummary> readPartition(Path partition) {
     List<RunSummary> rows = new ArrayList<>();
     try (Stream<Path> files = Files.list(partition)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).sorted().toList()) {

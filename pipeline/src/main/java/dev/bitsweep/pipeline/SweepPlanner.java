@@ -23,7 +23,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Plans a sweep before any job runs, with no Beam in it: reads the spec, the model and the data headers, matches
@@ -44,8 +43,14 @@ public final class SweepPlanner {
           + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with more than weight_threshold=" + spec.weightThreshold()
           + " elements); skipped: " + describe(inventory.skipped()));
     }
+    if (model.defaultOpset() < ModelChecks.MIN_OPSET) {
+      throw new ModelException("model " + spec.model() + " uses opset " + model.defaultOpset() + "; ONNX Runtime and"
+          + " bitsweep need opset " + ModelChecks.MIN_OPSET + " or newer: convert it, e.g. with"
+          + " onnx.version_converter.convert_version(model, 13)");
+    }
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
+    ModelChecks.checkFiniteWeights(spec.model(), model, tasks);
     List<ModelInput> inputs = ModelInput.of(model.proto());
     if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
       throw new SpecException(spec.specFile() + ": activation quantization needs QuantizeLinear/DequantizeLinear, "
@@ -53,11 +58,16 @@ public final class SweepPlanner {
           + model.defaultOpset() + "; re-export the model at opset " + QdqInserter.MIN_OPSET + " or newer, or remove "
           + "the 'activations' configs (bitsweep does not raise a model's opset)");
     }
+    ModelChecks.checkRuntimeLoads(spec.model(), inputs);
     Dataset eval = Dataset.open(spec.evalData(), inputs, false);
     if (spec.task() == SweepSpec.Task.CLASSIFICATION && spec.labels() == null && spec.output() == null) {
       eval.checkLabelsFit(model.proto());
     }
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
+    if (samples == 0) {
+      throw new SpecException(spec.specFile() + ": eval_data " + spec.evalData() + " holds no samples (its arrays"
+          + " have 0 rows); give it at least one sample per model input");
+    }
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
     int calibrationSamples = spec.calibrationData() == null ? 0
@@ -67,7 +77,7 @@ public final class SweepPlanner {
     String calibrationSha = spec.calibrationData() == null ? null : DataFingerprint.of(spec.calibrationData());
     String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples);
     Path out = (outOverride != null ? outOverride : spec.out()).toAbsolutePath().normalize();
-    Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
+    Path staging = StagingAreas.newPath(out, sweepId);
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
         spec.task(), staging.toString(), inventory.skipped(), Version.get());

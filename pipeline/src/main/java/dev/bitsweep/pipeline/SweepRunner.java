@@ -23,24 +23,30 @@ import org.apache.beam.sdk.PipelineResult;
  */
 public final class SweepRunner {
   private final PrintStream console;
+  private final boolean fresh;
 
   public SweepRunner(PrintStream console) {
+    this(console, false);
+  }
+
+  private SweepRunner(PrintStream console, boolean fresh) {
     this.console = console;
+    this.fresh = fresh;
   }
 
   public SweepOutcome run(Path specFile, Launch launch) {
     long started = System.nanoTime();
     PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride());
     int threadsPerTask = launch.resolveThreadsPerTask();
-    printPlan(sweep, launch, threadsPerTask);
     Path staging = sweep.staging();
+    prepareOut(sweep);
+    printPlan(sweep, launch, threadsPerTask);
     // Unique per submission, so that the job can be found on a shared cluster's REST API.
     String jobName = "bitsweep-" + staging.getFileName();
     ProgressReporter progress = new ProgressReporter(console, staging, sweep.totals());
+    StagingCleanup cleanup = StagingCleanup.register(staging);
     BeamJob job = null;
-    boolean published = false;
     try {
-      Files.createDirectories(staging);
       progress.start();
       long calibrationBatches = 0;
       if (sweep.collectsStatistics()) {
@@ -52,21 +58,32 @@ public final class SweepRunner {
       job = new BeamJob(launch, jobName, console);
       job.run(p -> SweepPipeline.build(p, sweep, threadsPerTask));
       progress.stop();
-      List<String> configIds = sweep.configs().stream().map(SweepConfig::configId).toList();
-      Publisher.publish(staging, sweep.out(), sweep.sweepId(), configIds);
-      published = true;
-      List<RunSummary> rows = RunSummary.read(sweep.out(), sweep.sweepId());
+      printReused(sweep);
+      List<RunSummary> rows = RunSummary.readPartition(WriteResults.stagedTable(staging.toString(), "runs"));
       double seconds = (System.nanoTime() - started) / 1e9;
-      Path report = Report.write(sweep.out(), sweep.sweepId(), sweep.spec(), rows, seconds);
-      dev.bitsweep.report.HtmlReport.write(sweep.out(), sweep.sweepId());
+      Report.writeTo(staging.resolve(Publisher.STAGED_REPORT), sweep.sweepId(), sweep.spec(), rows, seconds);
+      cleanup.publish(() -> Publisher.publish(staging, sweep.out(), sweep.sweepId()));
+      try {
+        ResumeCache.clear(sweep.out(), sweep.sweepId());
+      } catch (IOException e) {
+        console.println("  warning: cannot remove the resume cache of " + sweep.sweepId() + " (" + rootMessage(e)
+            + "); a rerun would reuse it");
+      }
+      Path report = Publisher.targets(sweep.out(), sweep.sweepId()).get(2);
+      try {
+        // a view of the published tables (it reads them from out), so it is written after publishing
+        dev.bitsweep.report.HtmlReport.write(sweep.out(), sweep.sweepId());
+      } catch (RuntimeException e) {
+        console.println("  warning: the results of " + sweep.sweepId() + " are published, but their HTML report"
+            + " could not be written (" + rootMessage(e) + ")");
+      }
       return new SweepOutcome(sweep.sweepId(), sweep.out(), rows, report, seconds, job.flinkJobId(),
           calibrationBatches);
     } catch (IOException | RuntimeException e) {
       if (job != null) {
         job.reportEnd();
       }
-      throw failure(e, published ? "; the results are published in " + sweep.out() + ", but not its report"
-          : "; no results were published");
+      throw failure(e, "; no results were published");
     } finally {
       progress.stop();
       try {
@@ -74,6 +91,69 @@ public final class SweepRunner {
       } catch (UncheckedIOException e) {
         console.println("  warning: " + e.getMessage() + " (" + rootMessage(e) + "); remove it by hand");
       }
+      cleanup.unregister();
+    }
+  }
+
+  /** Use {@code --fresh}: recompute everything, ignoring what an interrupted run of the same sweep finished. */
+  public SweepRunner fresh(boolean fresh) {
+    return new SweepRunner(console, fresh);
+  }
+
+  /**
+   * Creates this submission's staging area (an output directory that cannot be written is bad input), removes the
+   * staging areas of killed runs, and, with {@code --fresh}, the sweep's resume cache.
+   */
+  private void prepareOut(PlannedSweep sweep) {
+    try {
+      for (Path dir = sweep.out(); dir != null; dir = dir.getParent()) {
+        if (Files.exists(dir)) {
+          if (!Files.isDirectory(dir)) {
+            throw new java.nio.file.NotDirectoryException(dir.toString());
+          }
+          break;
+        }
+      }
+      StagingAreas.create(sweep.staging());
+    } catch (IOException e) {
+      throw new SpecException("cannot write to the output directory " + sweep.out() + " (" + describe(e)
+          + "); choose a writable directory with --out or the spec's 'out'");
+    }
+    StagingAreas.Removed removed = StagingAreas.removeStale(sweep.out());
+    if (removed.areas() > 0) {
+      console.printf(java.util.Locale.ROOT, "  removed %d staging area%s left by interrupted runs (%.1f MB)%n",
+          removed.areas(), removed.areas() == 1 ? "" : "s", removed.bytes() / 1e6);
+    }
+    if (fresh) {
+      try {
+        ResumeCache.clear(sweep.out(), sweep.sweepId());
+      } catch (IOException e) {
+        throw new SweepFailedException("--fresh: cannot remove the resume cache of " + sweep.sweepId() + " ("
+            + rootMessage(e) + ")", e);
+      }
+    }
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof java.nio.file.FileAlreadyExistsException || e instanceof java.nio.file.NotDirectoryException) {
+      return ((java.nio.file.FileSystemException) e).getFile() + " is a file, not a directory";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException denied) {
+      return "permission denied: " + denied.getFile();
+    }
+    if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+      return fs.getFile() + ": " + fs.getReason();
+    }
+    return rootMessage(e);
+  }
+
+  private void printReused(PlannedSweep sweep) {
+    long compressed = Progress.count(sweep.staging(), ResumeCache.REUSED_COMPRESS);
+    long evaluated = Progress.count(sweep.staging(), ResumeCache.REUSED_EVALUATE);
+    if (compressed + evaluated > 0) {
+      var totals = sweep.totals();
+      console.printf("  reused %d of %d compressed layers, %d of %d evaluation batches from an interrupted run"
+          + " (--fresh recomputes them)%n", compressed, totals.compressTasks(), evaluated, totals.evaluateBatches());
     }
   }
 
@@ -108,7 +188,8 @@ public final class SweepRunner {
 
   /** Bad input and failures already worded for people pass unchanged; anything else gets its root cause. */
   private static RuntimeException failure(Exception e, String consequence) {
-    if (e instanceof SweepFailedException || e instanceof SpecException || e instanceof ModelException) {
+    if (e instanceof SweepFailedException || e instanceof SpecException || e instanceof ModelException
+        || e instanceof Publisher.PublishException) {
       return (RuntimeException) e;
     }
     if (e instanceof JobFailedException) {

@@ -63,6 +63,14 @@ public final class ConfigIds {
     return Methods.ALL.name(config);
   }
 
+  /**
+   * Ids and names become directory names: letters, digits, '.', '_' and '-', starting with a letter or digit (so
+   * never '.', '..' or a hidden name), at most 200 characters.
+   */
+  public static boolean isSafeSegment(String text) {
+    return text != null && text.length() <= 200 && text.matches("[A-Za-z0-9][A-Za-z0-9._-]*");
+  }
+
   static String hash(String text) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));

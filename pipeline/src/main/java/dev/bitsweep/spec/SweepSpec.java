@@ -83,8 +83,11 @@ public record SweepSpec(
     Path base = Optional.ofNullable(specFile.toAbsolutePath().getParent()).orElse(Path.of("."));
 
     String name = top.containsKey("name") ? top.get("name").text() : stem(specFile);
-    if (!name.matches("[A-Za-z0-9._-]+")) {
-      throw top.get("name").error("name '" + name + "' may only use letters, digits, '.', '_' and '-' (it names directories)");
+    if (!ConfigIds.isSafeSegment(name)) {
+      YamlNode at = top.containsKey("name") ? top.get("name") : root;
+      throw at.error("'" + name + "' must start with a letter or digit and use only letters, digits, '.', '_'"
+          + " and '-', at most 200 characters (it names directories)" + (top.containsKey("name") ? ""
+          : "; the spec file's name is used when there is no 'name', so add one"));
     }
     YamlNode modelNode = required(root, "model");
     Path model = base.resolve(modelNode.text()).normalize();
@@ -115,6 +118,7 @@ public record SweepSpec(
       }
     }
     if (top.containsKey("grid")) {
+      checkGridSize(top.get("grid"), configs.size());
       for (YamlNode entry : top.get("grid").list()) {
         for (Map<String, YamlNode> point : expand(entry)) {
           add(configs, idLines, entry, parseConfig(entry, point));
@@ -220,7 +224,8 @@ public record SweepSpec(
     Integer previous = idLines.putIfAbsent(config.configId(), entry.line());
     if (previous != null) {
       throw entry.error("config id '" + config.configId() + "' is produced twice (also at line " + previous
-          + "); remove the duplicate or give one an explicit id");
+          + "); remove the duplicate, or " + (entry.map().containsKey("id") ? "give one another id"
+          : "move the configs into 'configs:' entries, each with its own 'id:'"));
     }
     configs.add(config);
   }
@@ -242,6 +247,38 @@ public record SweepSpec(
       throw node.error("must be " + (zeroAllowed ? ">= 0" : "> 0") + ", got " + value);
     }
     return value;
+  }
+
+  /** More configs than this in one sweep are refused before anything is expanded or read. */
+  public static final int MAX_CONFIGS = 1000;
+
+  private static void checkGridSize(YamlNode grid, int explicitConfigs) {
+    long total = explicitConfigs;
+    StringBuilder parts = new StringBuilder();
+    for (YamlNode entry : grid.list()) {
+      long points = 1;
+      String widest = null;
+      int widestSize = 1;
+      for (Map.Entry<String, YamlNode> field : entry.map().entrySet()) {
+        YamlNode value = field.getValue();
+        if (varies(field.getKey(), value)) {
+          int size = value.list().size();
+          points = Math.multiplyExact(points, Math.max(size, 1));
+          if (size > widestSize) {
+            widest = field.getKey();
+            widestSize = size;
+          }
+        }
+      }
+      total += points;
+      parts.append(parts.length() == 0 ? "" : ", ").append("line ").append(entry.line()).append(": ").append(points)
+          .append(widest == null ? "" : " (" + widestSize + " values of '" + widest + "')");
+    }
+    if (total > MAX_CONFIGS) {
+      throw grid.error("the sweep has " + total + " configs (grid " + parts + "), more than the " + MAX_CONFIGS
+          + " one sweep may hold; split it into several specs of at most " + MAX_CONFIGS + " configs each (e.g. one"
+          + " spec per value of the widest list, all with the same 'out' so their results sit side by side)");
+    }
   }
 
   /** Fields whose value is a list in a single config: in a grid they do not vary unless given as a list of lists. */
@@ -323,8 +360,9 @@ public record SweepSpec(
     String id = fields.containsKey("id") ? fields.get("id").text() : null;
     if (id == null) {
       id = ConfigIds.of(global, opTypes, rules, activations);
-    } else if (!id.matches("[A-Za-z0-9._-]+")) {
-      throw fields.get("id").error("config id '" + id + "' may only use letters, digits, '.', '_' and '-' (it names a directory)");
+    } else if (!ConfigIds.isSafeSegment(id)) {
+      throw fields.get("id").error("'" + id + "' must start with a letter or digit and use only letters,"
+          + " digits, '.', '_' and '-', at most 200 characters (it names a directory)");
     }
     return new SweepConfig(id, global, opTypes, rules, activations);
   }

@@ -48,11 +48,21 @@ public final class YamlNode {
       return convert(file.toString(), root, "");
     } catch (NoSuchFileException e) {
       throw new SpecException("sweep spec not found: " + file);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw notText(file);
     } catch (IOException e) {
       throw new SpecException("cannot read sweep spec " + file + ": " + e.getMessage());
     } catch (YAMLException e) {
+      if (e.getCause() instanceof java.nio.charset.CharacterCodingException) {
+        throw notText(file);
+      }
       throw new SpecException(file + ": not valid YAML: " + e.getMessage().replace('\n', ' '));
     }
+  }
+
+  private static SpecException notText(Path file) {
+    return new SpecException(file + ": not a text file (it is not UTF-8); a sweep spec is YAML text, e.g."
+        + " calibration-data/digits/sweep.yaml");
   }
 
   private static YamlNode convert(String file, Node node, String path) {

@@ -148,7 +148,7 @@ class DigitsSweepTest {
         "palettize-kmeans-4bit-per_grouped_channel-g16", 0.30, "linear_quantize-linear_symmetric-int8-per_channel", 0.30,
         "linear_quantize-linear_symmetric-int4-per_block-b128", 0.18);
     for (var limit : limits.entrySet()) {
-      Path model = direct.out().resolve("packages").resolve(limit.getKey()).resolve("model.onnx");
+      Path model = direct.out().resolve("packages").resolve(direct.sweepId()).resolve(limit.getKey()).resolve("model.onnx");
       double ratio = (double) Files.size(model) / original;
       assertTrue(ratio <= limit.getValue(), limit.getKey() + " is " + ratio + " of the original");
     }
@@ -156,7 +156,7 @@ class DigitsSweepTest {
         + table(direct.out(), "layers") + " WHERE config_id = 'linear_quantize-linear_symmetric-int4-per_block-b32'").get(0);
     assertTrue(((Number) int4Layers.get("ratio")).doubleValue() <= 0.18, int4Layers.toString());
     JsonNode manifest = new ObjectMapper().readTree(direct.out()
-        .resolve("packages/palettize-kmeans-4bit-per_tensor/manifest.json").toFile());
+        .resolve("packages").resolve(direct.sweepId()).resolve("palettize-kmeans-4bit-per_tensor/manifest.json").toFile());
     assertEquals(dev.bitsweep.onnx.OnnxModel.sha256(Fixtures.digits().resolve("model.onnx")),
         manifest.at("/source_model/sha256").asText());
     assertEquals(DataFingerprint.of(Fixtures.digits().resolve("eval")), manifest.get("eval_data_sha256").asText());

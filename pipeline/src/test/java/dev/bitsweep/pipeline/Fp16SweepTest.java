@@ -85,9 +85,9 @@ class Fp16SweepTest {
   @Test
   void theInt8PackageCastsEachWeightOnce() throws Exception {
     Onnx.GraphProto original = OnnxModel.read(MODEL).proto().getGraph();
-    Onnx.GraphProto packaged = OnnxModel.read(outcome.out().resolve("packages/int8/model.onnx")).proto().getGraph();
+    Onnx.GraphProto packaged = OnnxModel.read(outcome.out().resolve("packages").resolve(outcome.sweepId()).resolve("int8/model.onnx")).proto().getGraph();
     assertEquals(casts(original) + 2, casts(packaged), "one Cast to float16 per compressed weight");
-    Onnx.GraphProto dense = OnnxModel.read(outcome.out().resolve("packages/threshold/model.onnx")).proto().getGraph();
+    Onnx.GraphProto dense = OnnxModel.read(outcome.out().resolve("packages").resolve(outcome.sweepId()).resolve("threshold/model.onnx")).proto().getGraph();
     assertEquals(casts(original), casts(dense), "dense float16 weights need no Cast");
   }
 

@@ -57,7 +57,7 @@ class ResultRowsTest {
     assertEquals(0.5, (Double) row.get("agreement"), 0.0);
     assertEquals(2, row.get("eval_samples"));
     assertEquals(0.75, (Double) row.get("eval_seconds"), 0.0);
-    assertEquals("packages/int4/model.onnx", row.get("package_path"));
+    assertEquals("packages/s-1/int4/model.onnx", row.get("package_path"), "the package of this sweep's config");
     assertEquals("v-test", row.get("bitsweep_version"));
   }
 

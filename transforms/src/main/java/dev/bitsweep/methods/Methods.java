@@ -158,8 +158,12 @@ public final class Methods {
         .addIf(c.percdamp() != SparseGptConfig.DEFAULT_PERCDAMP, "d" + c.percdamp());
   }
 
-  /** {@code s50} for 0.5; null (never appended) for no sparsity. */
+  /**
+   * {@code s50} for 0.5, {@code s50.4} for 0.504: as many digits as the value has, so distinct sparsities never
+   * share an id; null (never appended) for no sparsity.
+   */
   private static String sparsityPercent(Double sparsity) {
-    return sparsity == null ? null : "s" + Math.round(sparsity * 100);
+    return sparsity == null ? null
+        : "s" + new java.math.BigDecimal(Double.toString(sparsity)).movePointRight(2).stripTrailingZeros().toPlainString();
   }
 }

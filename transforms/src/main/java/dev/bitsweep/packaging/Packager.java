@@ -131,17 +131,26 @@ public final class Packager {
     manifest.put("bitsweep_version", provenance.bitsweepVersion());
     manifest.put("sweep_id", provenance.sweepId());
     manifest.put("config_id", provenance.configId());
-    manifest.put("source_model", Map.of("path", provenance.modelPath(), "sha256", provenance.modelSha256(),
+    manifest.put("source_model", ordered("path", provenance.modelPath(), "sha256", provenance.modelSha256(),
         "bytes", provenance.modelBytes(), "opset", modelOpset));
     manifest.put("eval_data_sha256", provenance.evalDataSha256());
     manifest.put("calibration_data_sha256", provenance.calibrationDataSha256());
     manifest.put("config", provenance.config());
-    manifest.put("requires", Map.of("default_opset", modelOpset, "encodings_min_opset", minOpset,
+    manifest.put("requires", ordered("default_opset", modelOpset, "encodings_min_opset", minOpset,
         "tested_runtime", ModelRunner.RUNTIME, "runtime_settings", ModelRunner.SETTINGS));
     manifest.put("layers", layers);
     List<Map<String, Object>> skipped = new ArrayList<>();
-    provenance.skipped().forEach(s -> skipped.add(Map.of("tensor", s.name(), "shape", s.shape(), "reason", s.reason())));
+    provenance.skipped().forEach(s -> skipped.add(ordered("tensor", s.name(), "shape", s.shape(), "reason", s.reason())));
     manifest.put("skipped", skipped);
     return manifest;
+  }
+
+  /** Keys in the order given, so that the same inputs give the same manifest bytes. */
+  private static Map<String, Object> ordered(Object... keysAndValues) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return map;
   }
 }
