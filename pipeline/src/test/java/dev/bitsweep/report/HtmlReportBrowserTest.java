@@ -184,7 +184,7 @@ class HtmlReportBrowserTest {
         assertTrue(target.startsWith(demo.out().resolve("packages")), target.toString());
       }
     }
-    JsonNode manifest = JSON.readTree(demo.out().resolve("packages/prune-magnitude-s50/manifest.json").toFile());
+    JsonNode manifest = JSON.readTree(demo.out().resolve("packages").resolve(demo.sweepId()).resolve("prune-magnitude-s50/manifest.json").toFile());
     Set<String> skipped = new HashSet<>();
     manifest.get("skipped").forEach(s -> skipped.add(s.get("tensor").asText() + " | " + s.get("reason").asText()));
     assertTrue(!skipped.isEmpty(), "the digits model leaves small tensors alone");

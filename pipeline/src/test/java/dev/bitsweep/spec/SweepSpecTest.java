@@ -139,7 +139,7 @@ class SweepSpecTest {
     assertTrue(error("configs:\n  - nbits: 4\n").startsWith(file + ":4: configs[0]: method: is required; expected "
         + "one of [palettize, linear_quantize, prune, rtn, gptq, sparsegpt]"), error("configs:\n  - nbits: 4\n"));
     String badName = error("name: bad/name\nconfigs:\n  - method: prune\n");
-    assertTrue(badName.startsWith(file + ":3: name: name 'bad/name' may only use"), badName);
+    assertTrue(badName.startsWith(file + ":3: name: 'bad/name' must start with a letter or digit and use only letters, digits"), badName);
   }
 
   /** block_size means only the quantization block; its old meanings point to their new names. */
