@@ -43,7 +43,7 @@ public record SweepSpec(
   }
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
-      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid");
+      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
 
   public SweepSpec {
@@ -98,7 +98,7 @@ public record SweepSpec(
         }
       }
     }
-    if (configs.isEmpty()) {
+    if (configs.isEmpty() && !top.containsKey("search")) { // a search spec's configs come from dev.bitsweep.search
       throw root.error("the sweep has no configs: add a 'configs' list or a 'grid' (see calibration-data/digits/sweep.yaml)");
     }
     return new SweepSpec(name, specFile.toAbsolutePath(), model, task, evalData, evalSamples, batchSize,

@@ -21,25 +21,37 @@ public final class PlanSpecWriter {
    *     to null to leave it original
    */
   public static String write(Map<String, Object> header, String configId, Map<String, Map<String, Object>> layers) {
+    Map<String, Map<String, Map<String, Object>>> one = new LinkedHashMap<>();
+    one.put(configId, layers);
+    return writeConfigs(header, one);
+  }
+
+  /** Several configs, each given only by its layer rules, in one spec (e.g. the one-layer sensitivity configs). */
+  public static String writeConfigs(Map<String, Object> header, Map<String, Map<String, Map<String, Object>>> configs) {
     if (header.containsKey("configs") || header.containsKey("grid") || header.containsKey("search")) {
       throw new IllegalArgumentException("the header of a plan's spec holds no configs, grid or search");
     }
-    if (!configId.matches("[A-Za-z0-9._-]+")) {
-      throw new IllegalArgumentException("plan config id '" + configId + "' may only use letters, digits, '.', '_', '-'");
+    if (configs.isEmpty()) {
+      throw new IllegalArgumentException("a spec needs at least one config");
     }
-    if (layers.isEmpty()) {
-      throw new IllegalArgumentException("a plan names at least one layer");
-    }
-    Map<String, Object> rules = new LinkedHashMap<>();
-    layers.forEach((layer, fields) -> rules.put(ruleKey(layer), fields == null ? null : withoutNulls(fields)));
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("id", configId);
-    config.put("layers", rules);
+    List<Object> list = new ArrayList<>();
+    configs.forEach((configId, layers) -> {
+      if (!configId.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException("config id '" + configId + "' may only use letters, digits, '.', '_', '-'");
+      }
+      if (layers.isEmpty()) {
+        throw new IllegalArgumentException("config " + configId + " names no layer");
+      }
+      Map<String, Object> rules = new LinkedHashMap<>();
+      layers.forEach((layer, fields) -> rules.put(ruleKey(layer), fields == null ? null : withoutNulls(fields)));
+      Map<String, Object> config = new LinkedHashMap<>();
+      config.put("id", configId);
+      config.put("layers", rules);
+      list.add(config);
+    });
     Map<String, Object> spec = new LinkedHashMap<>(header);
-    List<Object> configs = new ArrayList<>();
-    configs.add(config);
-    spec.put("configs", configs);
-    return "# A mixed-precision plan written by bitsweep search; `bitsweep sweep` of this file rebuilds it exactly.\n"
+    spec.put("configs", list);
+    return "# Written by bitsweep search; `bitsweep sweep` of this file rebuilds these configs exactly.\n"
         + Yaml.write(spec);
   }
 
