@@ -18,7 +18,8 @@ final class LayersCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "An ONNX model file.")
   Path model;
 
-  @Option(names = "--weight-threshold", defaultValue = "2048", description = "Smallest tensor (elements) to compress (default 2048).")
+  @Option(names = "--weight-threshold", defaultValue = "" + LayerFinder.DEFAULT_WEIGHT_THRESHOLD,
+      description = "Compress only tensors with more elements than this (default ${DEFAULT-VALUE}).")
   long weightThreshold;
 
   @Override

@@ -3,11 +3,12 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.calibrate.OutputError;
 import dev.bitsweep.compress.CompressedWeights;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.methods.Compression;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
 import java.util.List;
 import java.util.Objects;
@@ -95,15 +96,17 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
         LayerStatistics layerStatistics = layersWithStatistics.contains(task.layer().name())
             ? WorkerCache.statistics(statisticsDir, task.layer().name()) : null;
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
-        CompressedWeights weights = ThreadBudget.call(threadsPerTask,
-            () -> Compressors.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
+        Compression compression = ThreadBudget.call(threadsPerTask,
+            () -> Methods.ALL.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));
+        CompressedWeights weights = compression.weights();
         WeightMatrix decoded = weights.decompress();
         Double outputError = layerStatistics == null ? null
             : OutputError.of(original, decoded, layerStatistics.hessian());
         result = new CompressedLayer(task.configId(), task.layer(), weights,
-            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, seconds(start), null);
+            WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, compression.percdampUsed(),
+            seconds(start), null);
       } catch (RuntimeException e) {
-        result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, seconds(start),
+        result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, null, seconds(start),
             "layer " + task.layer().name() + ": " + e.getMessage());
       }
       Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());

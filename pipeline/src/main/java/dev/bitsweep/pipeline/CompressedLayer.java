@@ -5,8 +5,8 @@ import dev.bitsweep.layer.Layer;
 import java.io.Serializable;
 
 /**
- * A layer compressed with one config, with its weight-space metrics; or the error that stopped it
- * ({@code weights == null}).
+ * A layer compressed with one config, with its weight-space metrics and the Hessian damping its method needed
+ * (GPTQ, SparseGPT; else null); or the error that stopped it ({@code weights == null}).
  */
 public record CompressedLayer(
     String configId,
@@ -15,6 +15,7 @@ public record CompressedLayer(
     double weightSnrDb,
     double sparsity,
     Double outputError,
+    Double percdampUsed,
     double seconds,
     String error)
     implements Serializable {

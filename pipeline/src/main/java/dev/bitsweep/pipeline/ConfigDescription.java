@@ -1,6 +1,5 @@
 package dev.bitsweep.pipeline;
 
-import dev.bitsweep.compress.CalibratedConfigFields;
 import dev.bitsweep.spec.SweepConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,13 +13,13 @@ public final class ConfigDescription {
 
   public static Map<String, Object> of(SweepConfig config) {
     Map<String, Object> described = new LinkedHashMap<>();
-    described.put("global", config.global() == null ? null : CalibratedConfigFields.withMethod(config.global()));
+    described.put("global", config.global() == null ? null : config.global().fields());
     Map<String, Object> ops = new LinkedHashMap<>();
-    config.opTypes().forEach((op, c) -> ops.put(op, c == null ? null : CalibratedConfigFields.withMethod(c)));
+    config.opTypes().forEach((op, c) -> ops.put(op, c == null ? null : c.fields()));
     described.put("op_types", ops);
     Map<String, Object> layers = new LinkedHashMap<>();
     config.layerRules().forEach(r -> layers.put((r.regex() ? "re:" : "") + r.name(),
-        r.config() == null ? null : CalibratedConfigFields.withMethod(r.config())));
+        r.config() == null ? null : r.config().fields()));
     described.put("layers", layers);
     return described;
   }

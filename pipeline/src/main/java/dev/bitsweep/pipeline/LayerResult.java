@@ -15,6 +15,7 @@ public record LayerResult(
     Double weightSnrDb,
     Double sparsity,
     Double outputError,
+    Double percdampUsed,
     double seconds,
     String status,
     String error)

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.OutputComparison;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.results.ResultSchemas;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
-import java.util.Map;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
@@ -24,19 +24,10 @@ public final class ResultRows {
     row.put("model", Path.of(plan.modelPath()).getFileName().toString());
     row.put("model_sha256", plan.modelSha256());
     row.put("task", plan.task().label());
-    Map<String, Object> fields = config.global() == null ? Map.of() : config.global().fields();
     row.put("method", config.global() == null ? "mixed" : config.global().method());
-    row.put("mode", text(fields.get("mode")));
-    row.put("nbits", integer(fields.get("nbits")));
-    row.put("dtype", text(fields.get("dtype")));
-    row.put("granularity", text(fields.get("granularity")));
-    row.put("group_size", integer(fields.get("group_size")));
-    row.put("block_size", integer(fields.get("block_size")));
-    row.put("cluster_dim", integer(fields.get("cluster_dim")));
-    row.put("enable_per_channel_scale", fields.get("enable_per_channel_scale") instanceof Boolean b ? b : null);
-    row.put("lut_dtype", text(fields.get("lut_dtype")));
-    row.put("target_sparsity", fields.get("target_sparsity") instanceof Number n ? n.doubleValue() : null);
-    row.put("n_m_ratio", text(fields.get("n_m_ratio")));
+    if (config.global() != null) {
+      Methods.ALL.resultValues(config.global()).forEach(row::put);
+    }
     try {
       row.put("config_json", JSON.writeValueAsString(ConfigDescription.of(config)));
     } catch (JsonProcessingException e) {
@@ -68,7 +59,8 @@ public final class ResultRows {
     return row;
   }
 
-  static GenericRecord layer(LayerResult layer) {
+  /** @param layerIndex the layer's place in the model's graph order (as found by LayerFinder), or null if unknown */
+  static GenericRecord layer(LayerResult layer, Integer layerIndex) {
     GenericRecord row = new GenericData.Record(ResultSchemas.LAYERS);
     row.put("schema_version", ResultSchemas.VERSION);
     row.put("config_id", layer.configId());
@@ -85,18 +77,12 @@ public final class ResultRows {
     row.put("seconds", layer.seconds());
     row.put("status", layer.status());
     row.put("error", layer.error());
+    row.put("percdamp_used", layer.percdampUsed());
+    row.put("layer_index", layerIndex);
     return row;
   }
 
   private static String evaluationError(EvalSummary summary) {
     return summary == null ? "evaluation produced no result" : summary.error();
-  }
-
-  private static String text(Object value) {
-    return value == null ? null : value.toString();
-  }
-
-  private static Integer integer(Object value) {
-    return value instanceof Number n ? n.intValue() : null;
   }
 }

@@ -52,7 +52,8 @@ public final class SweepPipeline {
         .of(WriteResults.CONFIGS, configs)
         .and(WriteResults.PACKAGES, packages)
         .and(WriteResults.SUMMARIES, summaries)
-        .apply("WriteResults", WriteResults.of(plan));
+        .apply("WriteResults", WriteResults.of(plan)
+            .withLayerOrder(sweep.inventory().layers().stream().map(Layer::name).toList()));
   }
 
   private static void registerCoders(Pipeline pipeline) {

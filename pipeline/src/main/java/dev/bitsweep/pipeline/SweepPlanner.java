@@ -38,13 +38,14 @@ public final class SweepPlanner {
     LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
     if (inventory.layers().isEmpty()) {
       throw new ModelException("model " + spec.model() + " has no compressible layers (float weights of MatMul, Gemm,"
-          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with at least weight_threshold=" + spec.weightThreshold()
+          + " Conv, ConvTranspose, LSTM/GRU/RNN or Gather with more than weight_threshold=" + spec.weightThreshold()
           + " elements); skipped: " + describe(inventory.skipped()));
     }
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
     List<ModelInput> inputs = ModelInput.of(model.proto());
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
+    if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));

@@ -58,6 +58,7 @@ public final class SweepRunner {
       List<RunSummary> rows = RunSummary.read(sweep.out(), sweep.sweepId());
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(sweep.out(), sweep.sweepId(), sweep.spec(), rows, seconds);
+      dev.bitsweep.report.HtmlReport.write(sweep.out(), sweep.sweepId());
       return new SweepOutcome(sweep.sweepId(), sweep.out(), rows, report, seconds, job.flinkJobId(),
           calibrationBatches);
     } catch (IOException | RuntimeException e) {

@@ -3,6 +3,8 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.results.ResultSchemas;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -33,13 +35,23 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
   public static final TupleTag<EvalSummary> SUMMARIES = new TupleTag<>("summaries");
 
   private final SweepPlan plan;
+  private final List<String> layerOrder;
 
-  private WriteResults(SweepPlan plan) {
+  private WriteResults(SweepPlan plan, List<String> layerOrder) {
     this.plan = Objects.requireNonNull(plan, "plan");
+    this.layerOrder = List.copyOf(layerOrder);
   }
 
   public static WriteResults of(SweepPlan plan) {
-    return new WriteResults(plan);
+    return new WriteResults(plan, List.of());
+  }
+
+  /** The layers' names in graph order: the layers table's {@code layer_index} (null for a layer not listed). */
+  public WriteResults withLayerOrder(List<String> layerNames) {
+    if (new HashSet<>(layerNames).size() != layerNames.size()) {
+      throw new IllegalArgumentException("the layer order names a layer twice: " + layerNames);
+    }
+    return new WriteResults(plan, layerNames);
   }
 
   public static Path stagedTable(String stagingDir, String table) {
@@ -54,7 +66,7 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
         .apply("ToRunRows", ParDo.of(new ToRunRowFn(plan)))
         .setCoder(AvroCoder.of(ResultSchemas.RUNS));
     PCollection<GenericRecord> layers = joined
-        .apply("ToLayerRows", ParDo.of(new ToLayerRowsFn()))
+        .apply("ToLayerRows", ParDo.of(new ToLayerRowsFn(layerOrder)))
         .setCoder(AvroCoder.of(ResultSchemas.LAYERS));
     write(runs, "runs", ResultSchemas.RUNS);
     write(layers, "layers", ResultSchemas.LAYERS);
@@ -87,10 +99,17 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
   }
 
   static final class ToLayerRowsFn extends DoFn<KV<String, CoGbkResult>, GenericRecord> {
+    private final List<String> layerOrder;
+
+    ToLayerRowsFn(List<String> layerOrder) {
+      this.layerOrder = layerOrder;
+    }
+
     @ProcessElement
     public void process(@Element KV<String, CoGbkResult> joined, OutputReceiver<GenericRecord> out) {
       for (LayerResult layer : joined.getValue().getOnly(PACKAGES).layers()) {
-        out.output(ResultRows.layer(layer));
+        int index = layerOrder.indexOf(layer.layer());
+        out.output(ResultRows.layer(layer, index < 0 ? null : index));
       }
     }
   }

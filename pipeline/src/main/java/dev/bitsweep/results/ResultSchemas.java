@@ -1,57 +1,21 @@
 package dev.bitsweep.results;
 
+import dev.bitsweep.methods.MethodRegistry;
+import dev.bitsweep.methods.Methods;
+import dev.bitsweep.methods.ResultColumn;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 
 /**
  * The Parquet tables a sweep writes, Hive-partitioned by {@code sweep_id} (the partition column is the directory
- * name {@code sweep_id=<id>}, not a column inside the files). Column meanings are documented in the README;
+ * name {@code sweep_id=<id>}, not a column inside the files). The runs table's config columns are the registered
+ * methods' result columns ({@link Methods}). Column meanings are documented in the README;
  * {@link #VERSION} changes whenever a column is removed, renamed or changes meaning.
  */
 public final class ResultSchemas {
   public static final int VERSION = 1;
 
-  public static final Schema RUNS = SchemaBuilder.record("run").namespace("dev.bitsweep.results").fields()
-      .requiredInt("schema_version")
-      .requiredString("config_id")
-      .requiredString("model")
-      .requiredString("model_sha256")
-      .requiredString("task")
-      .optionalString("method")
-      .optionalString("mode")
-      .optionalInt("nbits")
-      .optionalString("dtype")
-      .optionalString("granularity")
-      .optionalInt("group_size")
-      .optionalInt("block_size")
-      .optionalInt("cluster_dim")
-      .optionalBoolean("enable_per_channel_scale")
-      .optionalString("lut_dtype")
-      .optionalDouble("target_sparsity")
-      .optionalString("n_m_ratio")
-      .requiredString("config_json")
-      .requiredString("status")
-      .optionalString("error")
-      .requiredLong("original_bytes")
-      .optionalLong("compressed_bytes")
-      .optionalDouble("size_ratio")
-      .optionalDouble("bits_per_weight")
-      .requiredInt("layers_compressed")
-      .optionalDouble("accuracy")
-      .optionalDouble("baseline_accuracy")
-      .optionalDouble("agreement")
-      .optionalDouble("output_snr_db")
-      .optionalDouble("max_abs_diff")
-      .optionalDouble("embedding_cosine")
-      .requiredInt("eval_samples")
-      .requiredString("runtime")
-      .requiredString("runtime_settings")
-      .requiredDouble("compress_seconds")
-      .requiredDouble("package_seconds")
-      .optionalDouble("eval_seconds")
-      .optionalString("package_path")
-      .requiredString("bitsweep_version")
-      .endRecord();
+  public static final Schema RUNS = runs(Methods.ALL);
 
   public static final Schema LAYERS = SchemaBuilder.record("layer").namespace("dev.bitsweep.results").fields()
       .requiredInt("schema_version")
@@ -69,7 +33,52 @@ public final class ResultSchemas {
       .requiredDouble("seconds")
       .requiredString("status")
       .optionalString("error")
+      .optionalDouble("percdamp_used")
+      .optionalInt("layer_index")
       .endRecord();
 
   private ResultSchemas() {}
+
+  /** The runs table for the methods of {@code registry}: its config columns follow {@code method}. */
+  static Schema runs(MethodRegistry registry) {
+    SchemaBuilder.FieldAssembler<Schema> fields = SchemaBuilder.record("run").namespace("dev.bitsweep.results").fields()
+        .requiredInt("schema_version")
+        .requiredString("config_id")
+        .requiredString("model")
+        .requiredString("model_sha256")
+        .requiredString("task")
+        .optionalString("method");
+    for (ResultColumn column : registry.resultColumns()) {
+      fields = switch (column.type()) {
+        case STRING -> fields.optionalString(column.name());
+        case INT -> fields.optionalInt(column.name());
+        case DOUBLE -> fields.optionalDouble(column.name());
+        case BOOLEAN -> fields.optionalBoolean(column.name());
+      };
+    }
+    return fields
+        .requiredString("config_json")
+        .requiredString("status")
+        .optionalString("error")
+        .requiredLong("original_bytes")
+        .optionalLong("compressed_bytes")
+        .optionalDouble("size_ratio")
+        .optionalDouble("bits_per_weight")
+        .requiredInt("layers_compressed")
+        .optionalDouble("accuracy")
+        .optionalDouble("baseline_accuracy")
+        .optionalDouble("agreement")
+        .optionalDouble("output_snr_db")
+        .optionalDouble("max_abs_diff")
+        .optionalDouble("embedding_cosine")
+        .requiredInt("eval_samples")
+        .requiredString("runtime")
+        .requiredString("runtime_settings")
+        .requiredDouble("compress_seconds")
+        .requiredDouble("package_seconds")
+        .optionalDouble("eval_seconds")
+        .optionalString("package_path")
+        .requiredString("bitsweep_version")
+        .endRecord();
+  }
 }

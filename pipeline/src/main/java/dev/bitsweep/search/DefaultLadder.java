@@ -1,6 +1,6 @@
 package dev.bitsweep.search;
 
-import dev.bitsweep.compress.CompressionConfigs;
+import dev.bitsweep.methods.Methods;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +30,6 @@ final class DefaultLadder {
   }
 
   private static SearchSpec.Candidate candidate(String id, Map<String, Object> fields) {
-    return new SearchSpec.Candidate(id, CompressionConfigs.fromFields(new LinkedHashMap<>(fields)));
+    return new SearchSpec.Candidate(id, Methods.ALL.parse(new LinkedHashMap<>(fields)));
   }
 }

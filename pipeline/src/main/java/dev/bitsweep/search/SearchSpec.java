@@ -1,7 +1,7 @@
 package dev.bitsweep.search;
 
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.CompressionConfigs;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.spec.ConfigIds;
 import dev.bitsweep.spec.SpecException;
@@ -94,7 +94,7 @@ public record SearchSpec(SweepSpec sweep, List<Candidate> candidates, Budget bud
       Object id = fields.remove("id");
       CompressionConfig config;
       try {
-        config = CompressionConfigs.fromFields(fields);
+        config = Methods.ALL.parse(fields);
       } catch (ConfigException e) {
         throw entry.map().getOrDefault(e.field(), entry).error(e.getMessage());
       } catch (IllegalArgumentException e) {

@@ -3,7 +3,7 @@ package dev.bitsweep.spec;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.layer.Layer;
 import java.io.Serializable;
-import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +12,12 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * One point of a sweep grid: which compression config applies to which layer. As in coremltools'
- * OptimizationConfig, a layer-name rule beats an op-type rule, which beats the global config; a rule whose config is
- * null leaves the matching layers uncompressed (a null value in {@code opTypes} too).
+ * One point of a sweep grid: which compression config applies to which layer, with coremltools'
+ * OptimizationConfig semantics: a layer-name rule beats an op-type rule, which beats the global config; among the
+ * layer-name rules a later match beats an earlier one; a rule whose config is null leaves the matching layers
+ * uncompressed (a null value in {@code opTypes} too). Which tensors are layers at all (more than
+ * {@code weight_threshold} elements) is decided when the model's layers are found
+ * ({@link dev.bitsweep.layer.LayerFinder}).
  */
 public record SweepConfig(
     String configId,
@@ -23,16 +26,60 @@ public record SweepConfig(
     List<LayerRule> layerRules)
     implements Serializable {
 
-  /** A per-layer-name rule: an exact name, or a regular expression when {@code regex} is true. */
-  public record LayerRule(String name, boolean regex, CompressionConfig config) implements Serializable {
+  /** A per-layer-name rule: an exact name, or a regular expression matching the whole name (compiled once). */
+  public static final class LayerRule implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final String name;
+    private final Pattern pattern;
+    private final CompressionConfig config;
+
+    /**
+     * @param name the exact layer name, or the regular expression when {@code regex} is true
+     * @param config null leaves the matching layers uncompressed
+     * @throws java.util.regex.PatternSyntaxException when a regular expression does not compile
+     */
+    public LayerRule(String name, boolean regex, CompressionConfig config) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.pattern = regex ? Pattern.compile(name) : null;
+      this.config = config;
+    }
+
+    public String name() {
+      return name;
+    }
+
+    public boolean regex() {
+      return pattern != null;
+    }
+
+    public CompressionConfig config() {
+      return config;
+    }
+
     public boolean matches(String layerName) {
-      return regex ? Pattern.compile(name).matcher(layerName).matches() : name.equals(layerName);
+      return pattern == null ? name.equals(layerName) : pattern.matcher(layerName).matches();
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof LayerRule rule && name.equals(rule.name) && regex() == rule.regex()
+          && Objects.equals(config, rule.config);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(name, regex(), config);
+    }
+
+    @Override
+    public String toString() {
+      return (regex() ? "re:" : "") + name + "=" + config;
     }
   }
 
   public SweepConfig {
     Objects.requireNonNull(configId, "configId");
-    opTypes = new LinkedHashMap<>(opTypes);
+    opTypes = Collections.unmodifiableMap(new LinkedHashMap<>(opTypes));
     layerRules = List.copyOf(layerRules);
   }
 
@@ -52,24 +99,5 @@ public record SweepConfig(
       return Optional.ofNullable(opTypes.get(layer.opType()));
     }
     return Optional.ofNullable(global);
-  }
-
-  /** The configs this sweep config may apply, global first. */
-  public List<CompressionConfig> allConfigs() {
-    List<CompressionConfig> all = new ArrayList<>();
-    if (global != null) {
-      all.add(global);
-    }
-    opTypes.values().stream().filter(java.util.Objects::nonNull).forEach(all::add);
-    layerRules.forEach(r -> {
-      if (r.config() != null) {
-        all.add(r.config());
-      }
-    });
-    return all;
-  }
-
-  public boolean hasOverrides() {
-    return !opTypes.isEmpty() || !layerRules.isEmpty();
   }
 }

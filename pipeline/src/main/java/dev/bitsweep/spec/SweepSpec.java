@@ -1,8 +1,9 @@
 package dev.bitsweep.spec;
 
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.CompressionConfigs;
 import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.layer.LayerFinder;
+import dev.bitsweep.methods.Methods;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * A sweep: the model, its data, the task and the grid of configs. Read from YAML; every problem is reported with
@@ -78,7 +79,8 @@ public record SweepSpec(
     int batchSize = (int) positive(top.get("batch_size"), 64, false);
     Path calibrationData = top.containsKey("calibration_data") ? base.resolve(top.get("calibration_data").text()).normalize() : null;
     int calibrationSamples = (int) positive(top.get("calibration_samples"), 0, true);
-    long weightThreshold = top.containsKey("weight_threshold") ? top.get("weight_threshold").integer() : 2048;
+    long weightThreshold = top.containsKey("weight_threshold") ? top.get("weight_threshold").integer()
+        : LayerFinder.DEFAULT_WEIGHT_THRESHOLD;
     if (weightThreshold < 0) {
       throw top.get("weight_threshold").error("weight_threshold must be >= 0 elements");
     }
@@ -133,7 +135,13 @@ public record SweepSpec(
     return value;
   }
 
-  /** The cartesian product of a grid entry: every key whose value is a list varies. */
+  /** Fields whose value is a list in a single config: in a grid they do not vary unless given as a list of lists. */
+  static final List<String> LIST_VALUED_FIELDS = List.of("n_m_ratio", "custom_lut");
+
+  /**
+   * The cartesian product of a grid entry: every key whose value is a list varies, except the list-valued fields
+   * ({@link #LIST_VALUED_FIELDS}), which vary only when given as a list of lists.
+   */
   static List<Map<String, YamlNode>> expand(YamlNode entry) {
     List<Map<String, YamlNode>> points = new ArrayList<>();
     points.add(new LinkedHashMap<>());
@@ -141,8 +149,7 @@ public record SweepSpec(
       if (field.getKey().equals("id")) {
         throw field.getValue().error("grid entries get their ids generated; use 'configs' for a config with an explicit id");
       }
-      List<YamlNode> values = field.getValue().isList() && !field.getKey().equals("n_m_ratio") && !field.getKey().equals("table")
-          ? field.getValue().list() : List.of(field.getValue());
+      List<YamlNode> values = varies(field.getKey(), field.getValue()) ? field.getValue().list() : List.of(field.getValue());
       List<Map<String, YamlNode>> next = new ArrayList<>();
       for (Map<String, YamlNode> point : points) {
         for (YamlNode value : values) {
@@ -154,6 +161,17 @@ public record SweepSpec(
       points = next;
     }
     return points;
+  }
+
+  private static boolean varies(String key, YamlNode value) {
+    if (!value.isList()) {
+      return false;
+    }
+    if (!LIST_VALUED_FIELDS.contains(key)) {
+      return true;
+    }
+    List<YamlNode> elements = value.list();
+    return !elements.isEmpty() && elements.stream().allMatch(YamlNode::isList);
   }
 
   private static SweepConfig parseConfig(YamlNode entry, Map<String, YamlNode> fields) {
@@ -175,13 +193,13 @@ public record SweepSpec(
         boolean regex = pattern.startsWith("re:");
         if (regex) {
           pattern = pattern.substring(3);
-          try {
-            java.util.regex.Pattern.compile(pattern);
-          } catch (java.util.regex.PatternSyntaxException e) {
-            throw value.error("layer pattern '" + pattern + "' is not a valid regular expression: " + e.getDescription());
-          }
         }
-        rules.add(new SweepConfig.LayerRule(pattern, regex, value.isNull() ? null : compressionConfig(value, value.map())));
+        CompressionConfig config = value.isNull() ? null : compressionConfig(value, value.map());
+        try {
+          rules.add(new SweepConfig.LayerRule(pattern, regex, config));
+        } catch (PatternSyntaxException e) {
+          throw value.error("layer pattern '" + pattern + "' is not a valid regular expression: " + e.getDescription());
+        }
       }
     }
     if (global == null && opTypes.isEmpty() && rules.isEmpty()) {
@@ -200,7 +218,7 @@ public record SweepSpec(
     Map<String, Object> plain = new LinkedHashMap<>();
     fields.forEach((k, v) -> plain.put(k, v.plain()));
     try {
-      return CompressionConfigs.fromFields(plain);
+      return Methods.ALL.parse(plain);
     } catch (ConfigException e) {
       YamlNode at = fields.getOrDefault(e.field(), where);
       String message = e.getMessage();
@@ -215,9 +233,5 @@ public record SweepSpec(
     String name = file.getFileName().toString();
     int dot = name.lastIndexOf('.');
     return dot > 0 ? name.substring(0, dot) : name;
-  }
-
-  public String describe() {
-    return configs.stream().map(SweepConfig::configId).collect(Collectors.joining(", "));
   }
 }

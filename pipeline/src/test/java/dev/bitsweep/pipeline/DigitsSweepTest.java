@@ -12,6 +12,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bitsweep.DemoSweep;
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.ResultTables;
 import dev.bitsweep.data.NpyArray;
@@ -53,7 +54,7 @@ class DigitsSweepTest {
 
   @BeforeAll
   void runTheDemoOnBothRunners() {
-    direct = new SweepRunner(System.out).run(SPEC, Launch.embedded().withRunner("direct").withOut(work.resolve("direct")));
+    direct = DemoSweep.direct(); // shared with the report's tests
     flink = new SweepRunner(System.out).run(SPEC, Launch.embedded().withOut(work.resolve("flink")));
   }
 

@@ -39,7 +39,7 @@ class PackageWriterTest {
     List<CompressedLayer> layers = new ArrayList<>();
     for (Layer layer : LayerFinder.find(model.proto(), LayerFinder.DEFAULT_WEIGHT_THRESHOLD).layers()) {
       var weights = LinearQuantizer.quantize((LinearQuantizeConfig) INT8.global(), WeightReader.read(model, layer));
-      layers.add(new CompressedLayer("int8", layer, weights, 40.0, 0.0, null, 0.5, null));
+      layers.add(new CompressedLayer("int8", layer, weights, 40.0, 0.0, null, null, 0.5, null));
     }
     return layers;
   }
@@ -67,7 +67,7 @@ class PackageWriterTest {
   void aFailedLayerFailsItsConfigWithTheLayersError() {
     List<CompressedLayer> layers = new ArrayList<>(int8Layers());
     CompressedLayer ok = layers.get(0);
-    layers.set(1, new CompressedLayer("int8", layers.get(1).layer(), null, Double.NaN, Double.NaN, null, 0.25,
+    layers.set(1, new CompressedLayer("int8", layers.get(1).layer(), null, Double.NaN, Double.NaN, null, null, 0.25,
         "layer classifier.0.weight: too hard"));
     PackagedModel packaged = PackageWriter.write(plan(), INT8, layers);
     assertEquals(PackagedModel.FAILED, packaged.status());
@@ -100,7 +100,7 @@ class PackageWriterTest {
     OnnxModel model = OnnxModel.read(MODEL);
     Layer layer = LayerFinder.find(model.proto(), LayerFinder.DEFAULT_WEIGHT_THRESHOLD).layers().get(0);
     CompressedLayer dense = new CompressedLayer("int8", layer, new DenseWeights(WeightReader.read(model, layer)),
-        Double.POSITIVE_INFINITY, 0.0, null, 0.1, null);
+        Double.POSITIVE_INFINITY, 0.0, null, null, 0.1, null);
     PackagedModel packaged = PackageWriter.write(plan(), INT8, List.of(dense));
     assertTrue(packaged.ok(), packaged.toString());
     assertEquals(32.0, packaged.bitsPerWeight(), 0.5, "stored as it was, fp32");

@@ -22,7 +22,7 @@ class ResultRowsTest {
       .mode(LinearQuantizeConfig.Mode.LINEAR_SYMMETRIC).dtype(QuantDtype.INT4)
       .granularity(LinearQuantizeConfig.Granularity.PER_BLOCK).blockSize(32).build());
   private static final LayerResult LAYER = new LayerResult("int4", "fc.weight", "MatMul", "[16,8]", 128, 512, 80L,
-      "quantize/dq", 30.5, 0.0, 1.5e-3, 0.25, "ok", null);
+      "quantize/dq", 30.5, 0.0, 1.5e-3, null, 0.25, "ok", null);
   private static final PackagedModel PACKAGED = new PackagedModel("int4", PackagedModel.OK, null,
       "/tmp/staging/packages/int4/model.onnx", 250, 5.0, 1, 0.5, 0.125, List.of(LAYER));
 
@@ -89,7 +89,8 @@ class ResultRowsTest {
 
   @Test
   void aLayerRowCopiesItsLayerResult() {
-    GenericRecord row = valid(ResultRows.layer(LAYER));
+    GenericRecord row = valid(ResultRows.layer(LAYER, 3));
+    assertEquals(3, row.get("layer_index"));
     assertEquals(ResultSchemas.LAYERS, row.getSchema());
     assertEquals("fc.weight", row.get("layer"));
     assertEquals(128L, row.get("params"));

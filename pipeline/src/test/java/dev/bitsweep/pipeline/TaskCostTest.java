@@ -3,7 +3,7 @@ package dev.bitsweep.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bitsweep.compress.CompressionConfigs;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.layer.Layer;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +14,7 @@ class TaskCostTest {
       Layer.Storage.INITIALIZER);
 
   private static double seconds(Map<String, Object> config) {
-    return TaskCost.seconds(new LayerTask("c", WIDE, CompressionConfigs.fromFields(config)));
+    return TaskCost.seconds(new LayerTask("c", WIDE, Methods.ALL.parse(config)));
   }
 
   private static Map<String, Object> kmeans(int nbits, int groupSize) {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.CompressionConfigs;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.onnx.OnnxModel;
@@ -33,7 +33,7 @@ class PlanEmittersTest {
       "linear_symmetric", "dtype", "int4", "granularity", "per_block", "block_size", 32));
 
   private static Map<String, Object> fields(Map<String, Object> given) {
-    return CompressionConfigs.fromFields(new LinkedHashMap<>(given)).fields();
+    return Methods.ALL.parse(new LinkedHashMap<>(given)).fields();
   }
 
   private static List<Layer> digitsLayers() {

@@ -138,6 +138,7 @@ public final class CalibrationBenchmark {
 
   /** X = Z·A/√N with Z [T, N] and A [N, N] standard Gaussian: correlated features, full rank. */
   private static float[] mixedTokens(int tokens, int dim) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     float[] z = gaussian(tokens * dim, 2);
     float[] a = gaussian(dim * dim, 8);
     float[] x = new float[tokens * dim];

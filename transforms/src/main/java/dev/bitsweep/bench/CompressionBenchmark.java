@@ -2,12 +2,12 @@ package dev.bitsweep.bench;
 
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.LinearQuantizeConfig;
 import dev.bitsweep.compress.PalettizeConfig;
 import dev.bitsweep.compress.PruneConfig;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
+import dev.bitsweep.methods.Methods;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -97,14 +97,14 @@ public final class CompressionBenchmark {
         continue;
       }
       CompressionConfig config = entry.getValue();
-      CompressedWeights result = Compressors.compress(config, weights);
+      CompressedWeights result = Methods.ALL.compress(config, weights).weights();
       double[] seconds = new double[runs];
       double[] cpuSeconds = new double[runs];
       for (int run = 0; run < runs; run++) {
         result = null; // let the previous result go before timing the next
         long startCpu = processCpuNanos();
         long start = System.nanoTime();
-        result = Compressors.compress(config, weights);
+        result = Methods.ALL.compress(config, weights).weights();
         seconds[run] = (System.nanoTime() - start) / 1e9;
         cpuSeconds[run] = (processCpuNanos() - startCpu) / 1e9;
       }

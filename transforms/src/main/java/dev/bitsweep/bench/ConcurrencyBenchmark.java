@@ -1,9 +1,8 @@
 package dev.bitsweep.bench;
 
 import dev.bitsweep.compress.CompressionConfig;
-import dev.bitsweep.compress.CompressionConfigs;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.WeightMatrix;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,8 +38,8 @@ public final class ConcurrencyBenchmark {
       throw new IllegalArgumentException("copies must be >= 2 and rounds >= 1");
     }
     WeightMatrix weights = CompressionBenchmark.gaussian(rows, cols, 5L);
-    CompressionConfig config = CompressionConfigs.fromFields(TASK);
-    Runnable task = () -> ThreadBudget.call(1, () -> Compressors.compress(config, weights));
+    CompressionConfig config = Methods.ALL.parse(TASK);
+    Runnable task = () -> ThreadBudget.call(1, () -> Methods.ALL.compress(config, weights).weights());
     task.run(); // warm-up
     double[] alone = new double[rounds];
     double[] together = new double[rounds];

@@ -10,8 +10,9 @@ import java.util.stream.IntStream;
  * GPTQ (Frantar, Ashkboos, Hoefler, Alistarh 2022, Algorithm 1): quantizes the columns of W one at a time in a fixed
  * order; after rounding column i, its error scaled by 1/U_ii is subtracted from the remaining columns along row i of
  * U, the upper Cholesky factor of H⁻¹ — the optimal (OBS) update for the layer's output error tr(ΔW H ΔWᵀ).
- * Lazy batching: updates stay inside a block of {@code blockSize} columns and reach later columns in one GEMM per
- * block. Rows are independent given H and run in parallel.
+ * Lazy batching: updates stay inside a batch of {@code lazy_batch_size} columns and reach later columns in one GEMM
+ * per batch. The loop itself is {@link ColumnSweep}; this class is what GPTQ does in it: round to the quantization
+ * group's grid.
  *
  * <p>Dead inputs (H_ii = 0, never active in the calibration data) get H_ii = 1 and weight 0, as in the paper's
  * reference: they cannot affect the output error, so their weights are set to 0 before scales are fit.
@@ -41,14 +42,14 @@ public final class Gptq {
   public Result quantize(String layer, WeightMatrix w, double[] hessian) {
     int rows = w.rows();
     int cols = w.cols();
-    UniformGrid grid = new UniformGrid(config.nbits(), config.symmetric());
+    GptqGrid grid = new GptqGrid(config.nbits(), config.symmetric());
     int scalesPerRow = config.groupSize() == 0 ? 1 : QuantizedWeights.blocksPerRow(cols, config.groupSize());
     byte[] codes = new byte[rows * cols];
     float[] scales = new float[rows * scalesPerRow];
     int[] zeros = new int[rows * scalesPerRow];
     double percdampUsed = ColumnSweep.forEachHessianGroup(layer, w, hessian,
         (firstRow, groupRows, groupWeights, groupHessian) -> {
-          RowBlock part = new RowBlock(groupWeights, groupRows, cols, grid, scalesPerRow);
+          HessianGroupQuantizer part = new HessianGroupQuantizer(groupWeights, groupRows, cols, grid, scalesPerRow);
           double used = part.quantize(layer, groupHessian);
           System.arraycopy(part.codes, 0, codes, firstRow * cols, part.codes.length);
           System.arraycopy(part.scales, 0, scales, firstRow * scalesPerRow, part.scales.length);
@@ -65,12 +66,12 @@ public final class Gptq {
     return quantize("layer", w, hessian);
   }
 
-  /** The rows of W that share one Hessian, quantized together. */
-  private final class RowBlock {
+  /** GPTQ's part of Algorithm 1 for the rows of one Hessian group: round each weight to its group's grid. */
+  private final class HessianGroupQuantizer implements ColumnSweep.ColumnRule {
     final float[] weights;
     final int rows;
     final int cols;
-    final UniformGrid grid;
+    final GptqGrid grid;
     final int scalesPerRow;
     final int groupSize = config.groupSize();
     final boolean staticGroups = config.groupSize() > 0 && config.actOrder();
@@ -78,8 +79,13 @@ public final class Gptq {
     final byte[] codes;
     final float[] scales;
     final int[] zeros;
+    private int[] order;
+    /** The current batch's codes, laid out like its values. */
+    private byte[] batchCodes;
+    /** The current batch's first group's columns past the batch, when it reaches past it (see {@link #batchEnd}). */
+    private float[] beyond;
 
-    RowBlock(float[] weights, int rows, int cols, UniformGrid grid, int scalesPerRow) {
+    HessianGroupQuantizer(float[] weights, int rows, int cols, GptqGrid grid, int scalesPerRow) {
       this.weights = weights;
       this.rows = rows;
       this.cols = cols;
@@ -93,17 +99,9 @@ public final class Gptq {
     /** Quantizes the rows given their Hessian (dead inputs already zeroed); returns the damping used. */
     double quantize(String layer, double[] hessian) {
       fitUpFrontScales();
-      int[] order = config.actOrder() ? byDescendingDiagonal(hessian, cols) : IntStream.range(0, cols).toArray();
+      order = config.actOrder() ? byDescendingDiagonal(hessian, cols) : IntStream.range(0, cols).toArray();
       double[] ordered = config.actOrder() ? permute(hessian, cols, order) : hessian;
-      return ColumnSweep.sweep(layer, weights, rows, cols, ordered, order, config.percdamp(), this::blockEnd,
-          block -> quantizeBlock(block, order));
-    }
-
-    private void quantizeBlock(ColumnSweep.Block block, int[] order) {
-      int first = block.first;
-      float[] beyond = groupStartsAt(first) && groupEnd(first) > block.end
-          ? block.later(groupEnd(first)) : new float[0];
-      TransposedColumns.forEachRowChunk(rows, (r0, r1) -> quantizeRows(block, beyond, order, r0, r1));
+      return ColumnSweep.sweep(layer, weights, rows, cols, ordered, order, config.percdamp(), this);
     }
 
     private void fitUpFrontScales() {
@@ -122,45 +120,65 @@ public final class Gptq {
       }
     }
 
-    /** Algorithm 1's inner loop over the columns of one block, for rows r0..r1. */
-    private void quantizeRows(ColumnSweep.Block block, float[] beyond, int[] order, int r0, int r1) {
-      int width = block.width;
-      byte[] blockCodes = new byte[width * (r1 - r0)]; // column-major like the block; scattered once at the end
-      for (int j = 0; j < width; j++) {
-        int column = block.first + j;
-        int original = order[column];
-        if (groupStartsAt(column)) {
-          fitGroupToCurrentWeights(column, block, beyond, r0, r1);
+    /**
+     * A batch ends early at a group start whose group would reach past it: the group's scale must be fit to
+     * weights that already carry every earlier column's error feedback.
+     */
+    @Override
+    public int batchEnd(int c1) {
+      int end = Math.min(cols, c1 + config.lazyBatchSize());
+      if (dynamicGroups) {
+        int lastStart = ((end - 1) / groupSize) * groupSize;
+        if (lastStart > c1 && groupEnd(lastStart) > end) {
+          end = lastStart;
         }
-        float diagonal = block.diagonal(j);
-        int at = j * rows;
-        for (int r = r0; r < r1; r++) {
-          int s = r * scalesPerRow + (groupSize == 0 ? 0 : original / groupSize);
-          float value = block.values[at + r];
-          int code = grid.code(value, scales[s], zeros[s]);
-          blockCodes[j * (r1 - r0) + r - r0] = (byte) code;
-          block.errors[at + r] = (value - UniformGrid.decode(code, scales[s], zeros[s])) / diagonal;
-        }
-        block.feedForward(j, r0, r1);
       }
+      return end;
+    }
+
+    @Override
+    public void startBatch(ColumnSweep.LazyBatch batch) {
+      batchCodes = new byte[batch.values.length];
+      beyond = groupStartsAt(batch.first) && groupEnd(batch.first) > batch.end
+          ? batch.later(groupEnd(batch.first)) : new float[0];
+    }
+
+    /** Without act_order, a group's scale is fit when the sweep reaches its first column. */
+    @Override
+    public void startColumn(ColumnSweep.LazyBatch batch, int j, int r0, int r1) {
+      int column = batch.first + j;
+      if (groupStartsAt(column)) {
+        fitGroupToCurrentWeights(column, batch, r0, r1);
+      }
+    }
+
+    @Override
+    public float fix(ColumnSweep.LazyBatch batch, int j, int r, int at, float value) {
+      int s = r * scalesPerRow + (groupSize == 0 ? 0 : order[batch.first + j] / groupSize);
+      int code = grid.code(value, scales[s], zeros[s]);
+      batchCodes[at] = (byte) code;
+      return GptqGrid.decode(code, scales[s], zeros[s]);
+    }
+
+    @Override
+    public void endBatch(ColumnSweep.LazyBatch batch, int r0, int r1) {
       for (int r = r0; r < r1; r++) {
-        for (int j = 0; j < width; j++) {
-          codes[r * cols + order[block.first + j]] = blockCodes[j * (r1 - r0) + r - r0];
+        for (int j = 0; j < batch.width; j++) {
+          codes[r * cols + order[batch.first + j]] = batchCodes[j * rows + r];
         }
       }
     }
 
-    /** {@code beyond}: the group's columns past the block, if it reaches past it (see {@link #blockEnd}). */
-    private void fitGroupToCurrentWeights(int column, ColumnSweep.Block block, float[] beyond, int r0, int r1) {
-      int c1 = block.first;
-      int c2 = block.end;
+    private void fitGroupToCurrentWeights(int column, ColumnSweep.LazyBatch batch, int r0, int r1) {
+      int c1 = batch.first;
+      int c2 = batch.end;
       int end = groupEnd(column);
       int group = column / groupSize;
       for (int r = r0; r < r1; r++) {
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
         for (int c = column; c < end; c++) {
-          float value = c < c2 ? block.values[(c - c1) * rows + r] : beyond[(c - c2) * rows + r];
+          float value = c < c2 ? batch.values[(c - c1) * rows + r] : beyond[(c - c2) * rows + r];
           lo = Math.min(lo, value);
           hi = Math.max(hi, value);
         }
@@ -174,21 +192,6 @@ public final class Gptq {
 
     private int groupEnd(int column) {
       return Math.min(cols, (column / groupSize + 1) * groupSize);
-    }
-
-    /**
-     * A block ends early at a group start whose group would reach past it: the group's scale must be fit to
-     * weights that already carry every earlier column's error feedback.
-     */
-    private int blockEnd(int c1) {
-      int end = Math.min(cols, c1 + config.blockSize());
-      if (dynamicGroups) {
-        int lastStart = ((end - 1) / groupSize) * groupSize;
-        if (lastStart > c1 && groupEnd(lastStart) > end) {
-          end = lastStart;
-        }
-      }
-      return end;
     }
   }
 

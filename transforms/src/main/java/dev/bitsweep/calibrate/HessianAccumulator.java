@@ -32,6 +32,7 @@ public final class HessianAccumulator implements Serializable {
 
   /** For a layer whose weight matrix has {@code dim} columns; {@code groups} > 1 only for grouped convs. */
   public HessianAccumulator(String layer, int dim, int groups) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     this.layer = Objects.requireNonNull(layer, "layer");
     if (dim <= 0 || groups <= 0) {
       throw new IllegalArgumentException(layer + ": input dimension and group count must be positive, got " + dim

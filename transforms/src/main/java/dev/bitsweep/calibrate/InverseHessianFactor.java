@@ -39,6 +39,7 @@ final class InverseHessianFactor implements AutoCloseable {
    *     definite
    */
   static InverseHessianFactor of(String layer, double[] hessian, int n, double percdamp) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     double meanDiagonal = 0;
     for (int i = 0; i < n; i++) {
       meanDiagonal += hessian[i * n + i];

@@ -19,6 +19,7 @@ public final class OutputError {
 
   /** See {@link Hessians} for grouped (conv) Hessians. */
   public static double of(WeightMatrix original, WeightMatrix compressed, double[] hessian) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     if (original.rows() != compressed.rows() || original.cols() != compressed.cols()) {
       throw new IllegalArgumentException("original " + original.rows() + "x" + original.cols()
           + " and compressed " + compressed.rows() + "x" + compressed.cols() + " weights differ in shape");

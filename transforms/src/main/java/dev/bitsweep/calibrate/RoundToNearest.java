@@ -12,7 +12,7 @@ public final class RoundToNearest {
   private RoundToNearest() {}
 
   public static QuantizedWeights quantize(WeightMatrix w, int nbits, int groupSize, boolean symmetric) {
-    UniformGrid grid = new UniformGrid(nbits, symmetric);
+    GptqGrid grid = new GptqGrid(nbits, symmetric);
     int rows = w.rows();
     int cols = w.cols();
     int span = groupSize == 0 ? cols : groupSize;

@@ -14,14 +14,14 @@ import java.util.stream.IntStream;
  * upper Cholesky factor of H⁻¹. The mask is chosen by the OBS saliency w² / [U]²_ii, which for the column being
  * processed equals w² / [H⁻¹]_ii of the not-yet-fixed columns:
  * <ul>
- *   <li>unstructured: at the start of each block of {@code blockSize} columns, over the whole block (every row), the
- *       block's share of the target count with the smallest saliency (so the layer's total is exact);
+ *   <li>unstructured: at the start of each lazy batch of {@code lazy_batch_size} columns, over the whole batch (every
+ *       row), the batch's share of the target count with the smallest saliency (so the layer's total is exact);
  *   <li>n:m: at every m-th column, the n smallest-saliency weights of each row among the next m columns, using the
  *       weights as already updated by earlier columns.
  * </ul>
  * Dead inputs (H_ii = 0) get H_ii = 1 and weight 0, so they are pruned first. With joint quantization each row's
  * grid is fit once to its original weights and every kept weight is rounded to it when reached, so its rounding
- * error is fed back too; pruned weights decode to exactly 0. Rows sharing a Hessian run in parallel.
+ * error is fed back too; pruned weights decode to exactly 0. The loop itself is {@link ColumnSweep}.
  */
 public final class SparseGpt {
   private final SparseGptConfig config;
@@ -37,7 +37,7 @@ public final class SparseGpt {
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
     int rows = w.rows();
     int cols = w.cols();
-    UniformGrid grid = config.quantizes() ? new UniformGrid(config.nbits(), config.symmetric()) : null;
+    GptqGrid grid = config.quantizes() ? new GptqGrid(config.nbits(), config.symmetric()) : null;
     boolean[] pruned = new boolean[rows * cols];
     float[] values = new float[rows * cols];
     byte[] codes = new byte[rows * cols];
@@ -48,7 +48,8 @@ public final class SparseGpt {
           // each group prunes its share of a cumulative target, so the layer's total is exact
           long targetBefore = Math.round(config.targetSparsity() * firstRow * (double) cols);
           long targetThrough = Math.round(config.targetSparsity() * (firstRow + groupRows) * (double) cols);
-          RowBlock part = new RowBlock(groupWeights, groupRows, cols, grid, targetThrough - targetBefore);
+          HessianGroupPruner part = new HessianGroupPruner(groupWeights, groupRows, cols, grid,
+              targetThrough - targetBefore);
           double used = part.prune(layer, groupHessian);
           int offset = firstRow * cols;
           System.arraycopy(part.pruned, 0, pruned, offset, part.pruned.length);
@@ -62,36 +63,32 @@ public final class SparseGpt {
         ? new DenseWeights(new WeightMatrix(values, rows, cols))
         : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
             grid.symmetric() ? null : zeros);
-    return new Result(new SparseWeights(rows, cols, keptMask(pruned), kept), percdampUsed);
+    return new Result(new SparseWeights(rows, cols, SparseWeights.keptMask(pruned), kept), percdampUsed);
   }
 
   public Result prune(WeightMatrix w, double[] hessian) {
     return prune("layer", w, hessian);
   }
 
-  private static byte[] keptMask(boolean[] pruned) {
-    byte[] mask = new byte[(pruned.length + 7) / 8];
-    for (int i = 0; i < pruned.length; i++) {
-      if (!pruned[i]) {
-        mask[i >>> 3] |= (byte) (1 << (i & 7));
-      }
-    }
-    return mask;
-  }
-
-  /** The rows of W that share one Hessian. On return {@code weights} holds the final (reconstructed) values. */
-  private final class RowBlock {
+  /**
+   * SparseGPT's part of Algorithm 1 for the rows of one Hessian group: choose the mask by OBS saliency, prune (and
+   * round, with joint quantization). On return {@code weights} holds the final (reconstructed) values.
+   */
+  private final class HessianGroupPruner implements ColumnSweep.ColumnRule {
     final float[] weights;
     final int rows;
     final int cols;
-    final UniformGrid grid;
+    final GptqGrid grid;
     final long pruneCount;
     final boolean[] pruned;
     final byte[] codes;
     final float[] scales;
     final int[] zeros;
+    /** The current batch's mask and codes, laid out like its values. */
+    private boolean[] prunedBatch;
+    private byte[] batchCodes;
 
-    RowBlock(float[] weights, int rows, int cols, UniformGrid grid, long pruneCount) {
+    HessianGroupPruner(float[] weights, int rows, int cols, GptqGrid grid, long pruneCount) {
       this.weights = weights;
       this.rows = rows;
       this.cols = cols;
@@ -111,17 +108,55 @@ public final class SparseGpt {
         }
       }
       int[] identity = IntStream.range(0, cols).toArray();
-      return ColumnSweep.sweep(layer, weights, rows, cols, hessian, identity, config.percdamp(),
-          c1 -> Math.min(cols, c1 + config.blockSize()), this::pruneBlock);
+      return ColumnSweep.sweep(layer, weights, rows, cols, hessian, identity, config.percdamp(), this);
     }
 
-    private void pruneBlock(ColumnSweep.Block block) {
-      boolean[] prunedBlock = new boolean[block.values.length]; // column-major like the block
+    @Override
+    public int batchEnd(int c1) {
+      return Math.min(cols, c1 + config.lazyBatchSize());
+    }
+
+    /** Unstructured: the batch's share of the target count, over the whole batch. */
+    @Override
+    public void startBatch(ColumnSweep.LazyBatch batch) {
+      prunedBatch = new boolean[batch.values.length];
+      batchCodes = new byte[batch.values.length];
       if (!config.structured()) {
-        long quota = shareOfTarget(block.end) - shareOfTarget(block.first);
-        markLowestSaliency(block.values, block.u, block.width, prunedBlock, (int) quota);
+        long quota = shareOfTarget(batch.end) - shareOfTarget(batch.first);
+        markLowestSaliency(batch.values, batch.u, batch.width, prunedBatch, (int) quota);
       }
-      TransposedColumns.forEachRowChunk(rows, (r0, r1) -> pruneRows(block, prunedBlock, r0, r1));
+    }
+
+    /** n:m: at every m-th column, per row, among the next m columns as updated so far. */
+    @Override
+    public void startColumn(ColumnSweep.LazyBatch batch, int j, int r0, int r1) {
+      if (config.structured() && j % config.nmRatio().m() == 0) {
+        markLowestSaliencyPerRow(batch.values, batch.u, batch.width, j, prunedBatch, r0, r1);
+      }
+    }
+
+    @Override
+    public float fix(ColumnSweep.LazyBatch batch, int j, int r, int at, float value) {
+      float kept = prunedBatch[at] ? 0f : value;
+      if (grid != null) {
+        int code = grid.code(kept, scales[r], zeros[r]);
+        batchCodes[at] = (byte) code;
+        kept = GptqGrid.decode(code, scales[r], zeros[r]);
+      }
+      return kept;
+    }
+
+    @Override
+    public void endBatch(ColumnSweep.LazyBatch batch, int r0, int r1) {
+      int c1 = batch.first;
+      for (int r = r0; r < r1; r++) {
+        for (int j = 0; j < batch.width; j++) {
+          int at = j * rows + r;
+          weights[r * cols + c1 + j] = batch.values[at];
+          pruned[r * cols + c1 + j] = prunedBatch[at];
+          codes[r * cols + c1 + j] = batchCodes[at];
+        }
+      }
     }
 
     /** Pruned weights among columns [0, column): the target spread evenly over the columns. */
@@ -129,56 +164,17 @@ public final class SparseGpt {
       return Math.round((double) pruneCount * column / cols);
     }
 
-    /**
-     * Algorithm 1's inner loop over the columns of one block, for rows r0..r1. A processed column of the block's
-     * values is overwritten with its final values; the block's results reach the row-major outputs at the end.
-     */
-    private void pruneRows(ColumnSweep.Block block, boolean[] prunedBlock, int r0, int r1) {
-      int c1 = block.first;
-      int width = block.width;
-      float[] values = block.values;
-      int chunkRows = r1 - r0;
-      byte[] chunkCodes = new byte[width * chunkRows];
-      for (int j = 0; j < width; j++) {
-        if (config.structured() && j % config.pruneM() == 0) {
-          markLowestSaliencyPerRow(values, block.u, width, j, prunedBlock, r0, r1);
-        }
-        float diagonal = block.diagonal(j);
-        int at = j * rows;
-        for (int r = r0; r < r1; r++) {
-          float value = values[at + r];
-          float kept = prunedBlock[at + r] ? 0f : value;
-          if (grid != null) {
-            int code = grid.code(kept, scales[r], zeros[r]);
-            chunkCodes[j * chunkRows + r - r0] = (byte) code;
-            kept = UniformGrid.decode(code, scales[r], zeros[r]);
-          }
-          values[at + r] = kept;
-          block.errors[at + r] = (value - kept) / diagonal;
-        }
-        block.feedForward(j, r0, r1);
-      }
-      for (int r = r0; r < r1; r++) {
-        for (int j = 0; j < width; j++) {
-          int at = j * rows + r;
-          weights[r * cols + c1 + j] = values[at];
-          pruned[r * cols + c1 + j] = prunedBlock[at];
-          codes[r * cols + c1 + j] = chunkCodes[j * chunkRows + r - r0];
-        }
-      }
-    }
-
-    /** Unstructured: prunes the {@code quota} weights of the block with the smallest w² / U_jj² (ties: first index). */
-    private void markLowestSaliency(float[] block, float[] uBlock, int width, boolean[] prunedBlock, int quota) {
-      quota = Math.min(quota, block.length);
+    /** Unstructured: prunes the {@code quota} weights of the batch with the smallest w² / U_jj² (ties: first index). */
+    private void markLowestSaliency(float[] batch, float[] uBatch, int width, boolean[] prunedBatch, int quota) {
+      quota = Math.min(quota, batch.length);
       if (quota <= 0) {
         return;
       }
-      float[] saliency = new float[block.length];
+      float[] saliency = new float[batch.length];
       for (int j = 0; j < width; j++) {
-        float diagonal = uBlock[j * width + j];
+        float diagonal = uBatch[j * width + j];
         for (int r = 0; r < rows; r++) {
-          float value = block[j * rows + r];
+          float value = batch[j * rows + r];
           saliency[j * rows + r] = value * value / (diagonal * diagonal);
         }
       }
@@ -186,42 +182,42 @@ public final class SparseGpt {
       int taken = 0;
       for (int i = 0; i < saliency.length; i++) {
         if (saliency[i] < threshold) {
-          prunedBlock[i] = true;
+          prunedBatch[i] = true;
           taken++;
         }
       }
       for (int i = 0; i < saliency.length && taken < quota; i++) {
         if (saliency[i] == threshold) {
-          prunedBlock[i] = true;
+          prunedBatch[i] = true;
           taken++;
         }
       }
     }
 
     /**
-     * n:m: in each row, prunes the n smallest-saliency weights among block columns [first, first + m) (a trailing
+     * n:m: in each row, prunes the n smallest-saliency weights among batch columns [first, first + m) (a trailing
      * partial group of L columns prunes floor(n·L/m)).
      */
-    private void markLowestSaliencyPerRow(float[] block, float[] uBlock, int width, int first, boolean[] prunedBlock,
+    private void markLowestSaliencyPerRow(float[] batch, float[] uBatch, int width, int first, boolean[] prunedBatch,
         int r0, int r1) {
-      int length = Math.min(config.pruneM(), width - first);
-      int count = config.pruneN() * length / config.pruneM();
+      int length = Math.min(config.nmRatio().m(), width - first);
+      int count = config.nmRatio().n() * length / config.nmRatio().m();
       float[] saliency = new float[length];
       for (int r = r0; r < r1; r++) {
         for (int k = 0; k < length; k++) {
           int j = first + k;
-          float diagonal = uBlock[j * width + j];
-          float value = block[j * rows + r];
+          float diagonal = uBatch[j * width + j];
+          float value = batch[j * rows + r];
           saliency[k] = value * value / (diagonal * diagonal);
         }
         for (int taken = 0; taken < count; taken++) {
           int lowest = -1;
           for (int k = 0; k < length; k++) {
-            if (!prunedBlock[(first + k) * rows + r] && (lowest < 0 || saliency[k] < saliency[lowest])) {
+            if (!prunedBatch[(first + k) * rows + r] && (lowest < 0 || saliency[k] < saliency[lowest])) {
               lowest = k;
             }
           }
-          prunedBlock[(first + lowest) * rows + r] = true;
+          prunedBatch[(first + lowest) * rows + r] = true;
         }
       }
     }

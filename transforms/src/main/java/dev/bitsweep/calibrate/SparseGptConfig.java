@@ -2,6 +2,8 @@ package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.compress.FieldReader;
+import dev.bitsweep.compress.NmRatio;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,31 +15,30 @@ import java.util.Map;
  * kept weights in the same pass.
  *
  * @param targetSparsity fraction of weights set to zero, in [0, 1); with n:m it is n/m
- * @param pruneN with {@code pruneM}: prune {@code pruneN} weights of every {@code pruneM} consecutive columns of a
- *     row ("n:m", e.g. 2:4); 0 and 0 for unstructured sparsity
+ * @param nmRatio prune n of every m consecutive columns of a row (e.g. 2:4), or null for unstructured sparsity
  * @param nbits joint quantization of the kept weights to nbits per channel (2..8), or 0 for none
  * @param symmetric grid of the joint quantization (ignored without it)
- * @param blockSize columns per block: unstructured masks are chosen per block, error feedback is applied per block
+ * @param lazyBatchSize columns per lazy batch: unstructured masks are chosen per batch, error feedback is applied
+ *     per batch
  * @param percdamp Hessian damping as a fraction of its mean diagonal, raised tenfold on Cholesky failure
  */
-public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int nbits, boolean symmetric,
-    int blockSize, double percdamp) implements CompressionConfig {
-  public static final int DEFAULT_BLOCK_SIZE = ColumnSweepFields.DEFAULT_BLOCK_SIZE;
+public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits, boolean symmetric,
+    int lazyBatchSize, double percdamp) implements CompressionConfig {
+  public static final String METHOD = "sparsegpt";
+  public static final int DEFAULT_LAZY_BATCH_SIZE = ColumnSweepFields.DEFAULT_LAZY_BATCH_SIZE;
   public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
+  static final List<String> FIELD_NAMES = List.of("method", "target_sparsity", NmRatio.FIELD, "nbits", "symmetric",
+      ColumnSweepFields.LAZY_BATCH_SIZE, "percdamp");
 
   public SparseGptConfig {
-    if (pruneM != 0 || pruneN != 0) {
-      if (pruneM < 2 || pruneN < 1 || pruneN >= pruneM) {
-        throw new ConfigException("n_m_ratio", "needs 1 <= n < m (n of every m weights pruned, e.g. 2:4), got "
-            + pruneN + ":" + pruneM);
+    if (nmRatio != null) {
+      if (Math.abs(targetSparsity - nmRatio.sparsity()) > 1e-9) {
+        throw new ConfigException("target_sparsity", targetSparsity + " conflicts with n_m_ratio " + nmRatio
+            + " (which prunes " + nmRatio.sparsity() + "); give only one of them");
       }
-      if (Math.abs(targetSparsity - (double) pruneN / pruneM) > 1e-9) {
-        throw new ConfigException("target_sparsity", targetSparsity + " conflicts with n_m_ratio " + pruneN + ":"
-            + pruneM + " (which prunes " + (double) pruneN / pruneM + "); give only one of them");
-      }
-      if (blockSize % pruneM != 0) {
-        throw new ConfigException("block_size", "must be a multiple of m = " + pruneM + " for n:m pruning, got "
-            + blockSize);
+      if (lazyBatchSize % nmRatio.m() != 0) {
+        throw new ConfigException(ColumnSweepFields.LAZY_BATCH_SIZE, "must be a multiple of m = " + nmRatio.m()
+            + " for n:m pruning, got " + lazyBatchSize);
       }
     }
     if (!(targetSparsity >= 0 && targetSparsity < 1)) {
@@ -46,33 +47,54 @@ public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int
     if (nbits != 0 && (nbits < 2 || nbits > 8)) {
       throw new ConfigException("nbits", "must be within 2..8, or absent for pruning only, got " + nbits);
     }
-    ColumnSweepFields.check(blockSize, percdamp);
+    ColumnSweepFields.check(lazyBatchSize, percdamp);
   }
 
-  /** Unstructured sparsity with the defaults: no quantization, block 128, percdamp 0.01. */
+  /** Unstructured sparsity with the defaults: no quantization, lazy batch 128, percdamp 0.01. */
   public static SparseGptConfig unstructured(double targetSparsity) {
-    return new SparseGptConfig(targetSparsity, 0, 0, 0, true, DEFAULT_BLOCK_SIZE, DEFAULT_PERCDAMP);
+    return new SparseGptConfig(targetSparsity, null, 0, true, DEFAULT_LAZY_BATCH_SIZE, DEFAULT_PERCDAMP);
   }
 
   /** n:m sparsity (n of every m consecutive weights of a row pruned) with the defaults. */
   public static SparseGptConfig nOfM(int n, int m) {
-    return new SparseGptConfig(m == 0 ? 0 : (double) n / m, n, m, 0, true, DEFAULT_BLOCK_SIZE, DEFAULT_PERCDAMP);
+    NmRatio nm = new NmRatio(n, m);
+    return new SparseGptConfig(nm.sparsity(), nm, 0, true, DEFAULT_LAZY_BATCH_SIZE, DEFAULT_PERCDAMP);
   }
 
   public SparseGptConfig withQuantization(int bits, boolean symmetricGrid) {
-    return new SparseGptConfig(targetSparsity, pruneN, pruneM, bits, symmetricGrid, blockSize, percdamp);
+    return new SparseGptConfig(targetSparsity, nmRatio, bits, symmetricGrid, lazyBatchSize, percdamp);
   }
 
-  public SparseGptConfig withBlockSize(int value) {
-    return new SparseGptConfig(targetSparsity, pruneN, pruneM, nbits, symmetric, value, percdamp);
+  public SparseGptConfig withLazyBatchSize(int value) {
+    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, value, percdamp);
   }
 
   public SparseGptConfig withPercdamp(double value) {
-    return new SparseGptConfig(targetSparsity, pruneN, pruneM, nbits, symmetric, blockSize, value);
+    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, lazyBatchSize, value);
+  }
+
+  /**
+   * The inverse of {@link #fields()}: {@code target_sparsity} or {@code n_m_ratio} is required (the sparsity of
+   * n:m is n/m); other absent fields take the defaults.
+   */
+  public static SparseGptConfig fromFields(Map<String, Object> fields) {
+    FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES, ColumnSweepFields.RENAMED);
+    NmRatio nm = NmRatio.of(reader.integers(NmRatio.FIELD));
+    Double sparsity = reader.number("target_sparsity");
+    if (sparsity == null && nm != null) {
+      sparsity = nm.sparsity();
+    }
+    if (sparsity == null) {
+      throw new ConfigException("target_sparsity", "is required for method sparsegpt (or give n_m_ratio [n, m])");
+    }
+    return new SparseGptConfig(sparsity, nm, FieldReader.orElse(reader.integer("nbits"), 0),
+        FieldReader.orElse(reader.bool("symmetric"), true),
+        FieldReader.orElse(reader.integer(ColumnSweepFields.LAZY_BATCH_SIZE), DEFAULT_LAZY_BATCH_SIZE),
+        FieldReader.orElse(reader.number("percdamp"), DEFAULT_PERCDAMP));
   }
 
   public boolean structured() {
-    return pruneM > 0;
+    return nmRatio != null;
   }
 
   public boolean quantizes() {
@@ -81,7 +103,7 @@ public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int
 
   @Override
   public String method() {
-    return "sparsegpt";
+    return METHOD;
   }
 
   @Override
@@ -93,11 +115,12 @@ public record SparseGptConfig(double targetSparsity, int pruneN, int pruneM, int
   @Override
   public Map<String, Object> fields() {
     Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("method", METHOD);
     fields.put("target_sparsity", targetSparsity);
-    fields.put("n_m_ratio", structured() ? List.of(pruneN, pruneM) : null);
+    fields.put(NmRatio.FIELD, structured() ? nmRatio.asList() : null);
     fields.put("nbits", quantizes() ? nbits : null);
     fields.put("symmetric", symmetric);
-    fields.put("block_size", blockSize);
+    fields.put(ColumnSweepFields.LAZY_BATCH_SIZE, lazyBatchSize);
     fields.put("percdamp", percdamp);
     return Collections.unmodifiableMap(fields);
   }

@@ -9,12 +9,12 @@ import java.util.stream.IntStream;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
- * The not-yet-processed columns of a weight matrix, stored transposed in native memory so that a block of columns
+ * The not-yet-processed columns of a weight matrix, stored transposed in native memory so that a lazy batch of columns
  * is one contiguous slab, a column is contiguous over rows (vectorizable updates), and the lazy-batch update
  * {@code W[:, c2:] -= Err · U[c1:c2, c2:]} of GPTQ/SparseGPT is a single SGEMM.
  */
 final class TransposedColumns implements AutoCloseable {
-  /** Rows handled together by one task: a 128-column block of 256 rows (128 KiB) stays in L2 cache. */
+  /** Rows handled together by one task: a 128-column lazy batch of 256 rows (128 KiB) stays in L2 cache. */
   static final int ROW_CHUNK = 256;
 
   private final int rows;
@@ -23,6 +23,7 @@ final class TransposedColumns implements AutoCloseable {
 
   /** Column k of the store is column {@code order[k]} of {@code w} (rows x cols, row-major). */
   TransposedColumns(float[] w, int rows, int cols, int[] order) {
+    dev.bitsweep.nativemath.NativeMathCheck.ensure();
     this.rows = rows;
     this.cols = cols;
     this.columns = new FloatPointer((long) rows * cols);
@@ -53,7 +54,7 @@ final class TransposedColumns implements AutoCloseable {
     return block;
   }
 
-  /** Applies the block's accumulated error feedback to every later column: W[:, c2:] -= Err · U[c1:c2, c2:]. */
+  /** Applies the lazy batch's accumulated error feedback to every later column: W[:, c2:] -= Err · U[c1:c2, c2:]. */
   void propagate(float[] errors, int c1, int c2, InverseHessianFactor u) {
     if (c2 >= cols) {
       return;

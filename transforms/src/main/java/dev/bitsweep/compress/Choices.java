@@ -9,7 +9,7 @@ import java.util.Locale;
 public final class Choices {
   private Choices() {}
 
-  static String id(Enum<?> value) {
+  public static String id(Enum<?> value) {
     return value.name().toLowerCase(Locale.ROOT);
   }
 
@@ -25,7 +25,7 @@ public final class Choices {
   }
 
   /** " (did you mean 'x'?)" for the closest candidate within a small edit distance, else "". */
-  static String suggestion(String text, Collection<String> candidates) {
+  public static String suggestion(String text, Collection<String> candidates) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : candidates) {

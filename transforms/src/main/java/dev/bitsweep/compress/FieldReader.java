@@ -9,19 +9,32 @@ import java.util.Map;
  * suggestion) and names the field and the expected type when a value has the wrong type. A key that is absent or
  * maps to null means "use the default".
  */
-final class FieldReader {
+public final class FieldReader {
   private final String method;
   private final Map<String, Object> fields;
 
-  FieldReader(String method, Map<String, Object> fields, List<String> allowed) {
+  public FieldReader(String method, Map<String, Object> fields, List<String> allowed) {
+    this(method, fields, allowed, Map.of());
+  }
+
+  /** @param renamed keys this method used to accept, with what to write instead */
+  public FieldReader(String method, Map<String, Object> fields, List<String> allowed, Map<String, String> renamed) {
     this.method = method;
     this.fields = fields;
     for (String key : fields.keySet()) {
+      if (renamed.containsKey(key) && !allowed.contains(key)) {
+        throw new ConfigException(key, "unknown field for method " + method + ": " + renamed.get(key));
+      }
       if (!allowed.contains(key)) {
         throw new ConfigException(key, "unknown field for method " + method + "; allowed fields are " + allowed
             + Choices.suggestion(key, allowed));
       }
     }
+  }
+
+  /** The value or the fallback when the key is absent or null. */
+  public static <T> T orElse(T value, T fallback) {
+    return value == null ? fallback : value;
   }
 
   private Object raw(String key) {
@@ -33,7 +46,7 @@ final class FieldReader {
     return new ConfigException(key, "expected " + expected + " but got " + describe(value) + " for method " + method);
   }
 
-  static String describe(Object value) {
+  public static String describe(Object value) {
     if (value instanceof String s) {
       return "the string '" + s + "'";
     }
@@ -41,7 +54,7 @@ final class FieldReader {
         + value.getClass().getSimpleName().toLowerCase() + " ") + value;
   }
 
-  Integer integer(String key) {
+  public Integer integer(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -65,7 +78,7 @@ final class FieldReader {
     return null;
   }
 
-  Double number(String key) {
+  public Double number(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -76,7 +89,7 @@ final class FieldReader {
     return number.doubleValue();
   }
 
-  Boolean bool(String key) {
+  public Boolean bool(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -87,7 +100,7 @@ final class FieldReader {
     return b;
   }
 
-  <E extends Enum<E>> E choice(String key, E[] values) {
+  public <E extends Enum<E>> E choice(String key, E[] values) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -102,7 +115,7 @@ final class FieldReader {
     return Choices.parse(key, text, values);
   }
 
-  List<Integer> integers(String key) {
+  public List<Integer> integers(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -121,7 +134,7 @@ final class FieldReader {
     return out;
   }
 
-  List<Double> numbers(String key) {
+  public List<Double> numbers(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;
@@ -140,7 +153,7 @@ final class FieldReader {
   }
 
   @SuppressWarnings("unchecked")
-  Map<String, Object> map(String key) {
+  public Map<String, Object> map(String key) {
     Object value = raw(key);
     if (value == null) {
       return null;

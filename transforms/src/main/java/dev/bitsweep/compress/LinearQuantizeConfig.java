@@ -70,7 +70,7 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
     return fields;
   }
 
-  static LinearQuantizeConfig fromFields(Map<String, Object> fields) {
+  public static LinearQuantizeConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
     Builder builder = builder();
     if (reader.choice("mode", Mode.values()) != null) {

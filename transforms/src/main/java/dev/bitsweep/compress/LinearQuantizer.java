@@ -16,6 +16,8 @@ import java.util.stream.IntStream;
  *       {@code scale = (max - min) / (qmax - qmin)}, {@code zero_point = clamp(rint(qmin - min / scale))}.</li>
  *   <li>A range of all zeros gets scale 1; scales are computed in double and rounded to float once.</li>
  * </ul>
+ * GPTQ, SparseGPT and {@code rtn} use another grid ({@code dev.bitsweep.calibrate.GptqGrid}: 2..8 bits, symmetric
+ * scale 2·max|w| / (2^n - 1)).
  */
 public final class LinearQuantizer {
   private LinearQuantizer() {}

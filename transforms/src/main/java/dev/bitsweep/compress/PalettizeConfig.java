@@ -170,7 +170,7 @@ public record PalettizeConfig(
     return fields;
   }
 
-  static PalettizeConfig fromFields(Map<String, Object> fields) {
+  public static PalettizeConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
     Builder builder = builder();
     if (reader.choice("mode", Mode.values()) != null) {

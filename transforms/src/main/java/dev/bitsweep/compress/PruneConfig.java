@@ -4,14 +4,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Pruning (zeroing weights), optionally followed by a joint palettization or quantization of the surviving
  * weights (the sparsity mask stays exact).
  *
  * <ul>
- *   <li>mode {@code magnitude}: either {@code target_sparsity} (default 0.5; with {@code block_size}, whole blocks
- *       of that many consecutive weights along a row are zeroed) or {@code n_m_ratio} [n, m] (the n smallest of
+ *   <li>mode {@code magnitude}: either {@code target_sparsity} (default 0.5; with {@code prune_block_size}, whole
+ *       blocks of that many consecutive weights along a row are zeroed) or {@code n_m_ratio} [n, m] (the n smallest of
  *       every m consecutive weights along a row are zeroed, as in coremltools).</li>
  *   <li>mode {@code threshold}: zero every weight with magnitude below {@code threshold} (default 1e-12); when the
  *       resulting sparsity is below {@code minimum_sparsity_percentile} (default 0.5) the layer is left dense.</li>
@@ -21,8 +22,8 @@ import java.util.Objects;
 public record PruneConfig(
     Mode mode,
     Double targetSparsity,
-    Integer blockSize,
-    List<Integer> nmRatio,
+    Integer pruneBlockSize,
+    NmRatio nmRatio,
     Double threshold,
     Double minimumSparsityPercentile,
     CompressionConfig joint)
@@ -34,8 +35,14 @@ public record PruneConfig(
   public static final double DEFAULT_TARGET_SPARSITY = 0.5;
   public static final double DEFAULT_THRESHOLD = 1e-12;
   public static final double DEFAULT_MINIMUM_SPARSITY_PERCENTILE = 0.5;
-  static final List<String> FIELD_NAMES = List.of("method", "mode", "target_sparsity", "block_size", "n_m_ratio",
-      "threshold", "minimum_sparsity_percentile", "joint");
+  static final List<String> FIELD_NAMES = List.of("method", "mode", "target_sparsity", "prune_block_size",
+      "n_m_ratio", "threshold", "minimum_sparsity_percentile", "joint");
+  /** Keys that named something else before: a hint instead of a bare "unknown field". */
+  private static final Map<String, String> RENAMED = Map.of("block_size",
+      "the pruning block is now prune_block_size (block_size names only the quantization block)");
+  /** The methods a joint config may use, and their parsers. */
+  private static final Map<String, Function<Map<String, Object>, CompressionConfig>> JOINT_METHODS = Map.of(
+      PalettizeConfig.METHOD, PalettizeConfig::fromFields, LinearQuantizeConfig.METHOD, LinearQuantizeConfig::fromFields);
 
   public PruneConfig {
     if (mode == null) {
@@ -47,32 +54,21 @@ public record PruneConfig(
       if (targetSparsity != null && nmRatio != null) {
         throw new ConfigException("n_m_ratio", "sets the sparsity itself (n/m); remove target_sparsity or n_m_ratio");
       }
-      if (blockSize != null && nmRatio != null) {
-        throw new ConfigException("n_m_ratio", "cannot be combined with block_size; remove one of them");
+      if (pruneBlockSize != null && nmRatio != null) {
+        throw new ConfigException("n_m_ratio", "cannot be combined with prune_block_size; remove one of them");
       }
       if (nmRatio == null) {
         targetSparsity = targetSparsity == null ? DEFAULT_TARGET_SPARSITY : targetSparsity;
         if (!(targetSparsity >= 0 && targetSparsity < 1)) {
           throw new ConfigException("target_sparsity", "must be in [0, 1), got " + targetSparsity);
         }
-      } else {
-        if (nmRatio.size() != 2 || nmRatio.stream().anyMatch(Objects::isNull)) {
-          throw new ConfigException("n_m_ratio", "must be two integers [n, m], got " + nmRatio);
-        }
-        int n = nmRatio.get(0);
-        int m = nmRatio.get(1);
-        if (m < 2 || n < 1 || n >= m) {
-          throw new ConfigException("n_m_ratio", "needs 1 <= n < m (n of every m weights are zeroed), got [" + n + ", "
-              + m + "]");
-        }
-        nmRatio = List.copyOf(nmRatio);
       }
-      if (blockSize != null && blockSize < 1) {
-        throw new ConfigException("block_size", "must be at least 1, got " + blockSize);
+      if (pruneBlockSize != null && pruneBlockSize < 1) {
+        throw new ConfigException("prune_block_size", "must be at least 1, got " + pruneBlockSize);
       }
     } else {
       requireAbsent("target_sparsity", targetSparsity, mode);
-      requireAbsent("block_size", blockSize, mode);
+      requireAbsent("prune_block_size", pruneBlockSize, mode);
       requireAbsent("n_m_ratio", nmRatio, mode);
       threshold = threshold == null ? DEFAULT_THRESHOLD : threshold;
       minimumSparsityPercentile = minimumSparsityPercentile == null
@@ -111,12 +107,12 @@ public record PruneConfig(
 
   @Override
   public void validateFor(int rows, int cols) {
-    if (blockSize != null && blockSize > cols) {
-      throw new ConfigException("block_size", blockSize + " is larger than the " + cols
+    if (pruneBlockSize != null && pruneBlockSize > cols) {
+      throw new ConfigException("prune_block_size", pruneBlockSize + " is larger than the " + cols
           + " weights per output channel of this layer");
     }
-    if (nmRatio != null && cols % nmRatio.get(1) != 0) {
-      throw new ConfigException("n_m_ratio", "m = " + nmRatio.get(1) + " does not divide the " + cols
+    if (nmRatio != null && cols % nmRatio.m() != 0) {
+      throw new ConfigException("n_m_ratio", "m = " + nmRatio.m() + " does not divide the " + cols
           + " weights per output channel of this layer");
     }
     if (joint != null) {
@@ -134,30 +130,35 @@ public record PruneConfig(
     fields.put("method", METHOD);
     fields.put("mode", Choices.id(mode));
     fields.put("target_sparsity", targetSparsity);
-    fields.put("block_size", blockSize);
-    fields.put("n_m_ratio", nmRatio);
+    fields.put("prune_block_size", pruneBlockSize);
+    fields.put("n_m_ratio", nmRatio == null ? null : nmRatio.asList());
     fields.put("threshold", threshold);
     fields.put("minimum_sparsity_percentile", minimumSparsityPercentile);
     fields.put("joint", joint == null ? null : joint.fields());
     return fields;
   }
 
-  static PruneConfig fromFields(Map<String, Object> fields) {
-    FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
+  public static PruneConfig fromFields(Map<String, Object> fields) {
+    FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES, RENAMED);
     Builder builder = builder();
     if (reader.choice("mode", Mode.values()) != null) {
       builder.mode(reader.choice("mode", Mode.values()));
     }
     builder.targetSparsity(reader.number("target_sparsity"));
-    builder.blockSize(reader.integer("block_size"));
+    builder.pruneBlockSize(reader.integer("prune_block_size"));
     builder.nmRatio(reader.integers("n_m_ratio"));
     builder.threshold(reader.number("threshold"));
     builder.minimumSparsityPercentile(reader.number("minimum_sparsity_percentile"));
     Map<String, Object> joint = reader.map("joint");
     if (joint != null) {
+      Function<Map<String, Object>, CompressionConfig> parser = joint.get("method") instanceof String m
+          ? JOINT_METHODS.get(m) : null;
+      if (parser == null) {
+        throw new ConfigException("joint", "must be a palettize or linear_quantize config, got method "
+            + (joint.get("method") == null ? "none" : FieldReader.describe(joint.get("method"))));
+      }
       try {
-        CompressionConfig nested = CompressionConfigs.fromFields(joint);
-        builder.joint(nested);
+        builder.joint(parser.apply(joint));
       } catch (ConfigException e) {
         throw new ConfigException("joint." + e.field(), e.getMessage().substring(e.field().length() + 2));
       }
@@ -169,8 +170,8 @@ public record PruneConfig(
   public static final class Builder {
     private Mode mode = Mode.MAGNITUDE;
     private Double targetSparsity;
-    private Integer blockSize;
-    private List<Integer> nmRatio;
+    private Integer pruneBlockSize;
+    private NmRatio nmRatio;
     private Double threshold;
     private Double minimumSparsityPercentile;
     private CompressionConfig joint;
@@ -185,18 +186,20 @@ public record PruneConfig(
       return this;
     }
 
-    public Builder blockSize(Integer blockSize) {
-      this.blockSize = blockSize;
+    public Builder pruneBlockSize(Integer pruneBlockSize) {
+      this.pruneBlockSize = pruneBlockSize;
       return this;
     }
 
+    /** {@code [n, m]} as read from YAML (validated here); null for none. */
     public Builder nmRatio(List<Integer> nmRatio) {
-      this.nmRatio = nmRatio;
+      this.nmRatio = NmRatio.of(nmRatio);
       return this;
     }
 
     public Builder nmRatio(int n, int m) {
-      return nmRatio(List.of(n, m));
+      this.nmRatio = new NmRatio(n, m);
+      return this;
     }
 
     public Builder threshold(Double threshold) {
@@ -215,7 +218,7 @@ public record PruneConfig(
     }
 
     public PruneConfig build() {
-      return new PruneConfig(mode, targetSparsity, blockSize, nmRatio, threshold, minimumSparsityPercentile, joint);
+      return new PruneConfig(mode, targetSparsity, pruneBlockSize, nmRatio, threshold, minimumSparsityPercentile, joint);
     }
   }
 }

@@ -38,14 +38,14 @@ public final class Pruner {
         return config.joint() == null ? new DenseWeights(copy(weights)) : jointCompress(config, weights, importance, null);
       }
     } else if (config.nmRatio() != null) {
-      pruned = nOfM(weights, config.nmRatio().get(0), config.nmRatio().get(1));
-    } else if (config.blockSize() != null) {
-      pruned = smallestBlocks(weights, config.blockSize(), config.targetSparsity());
+      pruned = nOfM(weights, config.nmRatio().n(), config.nmRatio().m());
+    } else if (config.pruneBlockSize() != null) {
+      pruned = smallestBlocks(weights, config.pruneBlockSize(), config.targetSparsity());
     } else {
       long count = Math.round(config.targetSparsity() * weights.size());
       pruned = smallestMagnitudes(weights.values(), count);
     }
-    byte[] mask = keptMask(pruned);
+    byte[] mask = SparseWeights.keptMask(pruned);
     pruned = null; // the flags may go before the survivors are allocated: a layer's worth of heap
     float[] values = weights.values();
     float[] survivors = new float[values.length];
@@ -216,22 +216,5 @@ public final class Pruner {
       }
     });
     return pruned;
-  }
-
-  /** SparseWeights mask: bit i (least significant first) set when weight i is kept. */
-  static byte[] keptMask(boolean[] pruned) {
-    byte[] mask = new byte[(pruned.length + 7) / 8];
-    IntStream.range(0, chunks(mask.length)).parallel().forEach(c -> {
-      for (int j = c * CHUNK; j < Math.min(mask.length, (c + 1) * CHUNK); j++) {
-        int bits = 0;
-        for (int b = 0; b < 8 && j * 8 + b < pruned.length; b++) {
-          if (!pruned[j * 8 + b]) {
-            bits |= 1 << b;
-          }
-        }
-        mask[j] = (byte) bits;
-      }
-    });
-    return mask;
   }
 }

@@ -1,6 +1,7 @@
 package dev.bitsweep.compress;
 
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * Sparse weights: a bit mask (1 = kept, row-major, least significant bit first) over an inner compressed form.
@@ -21,6 +22,27 @@ public record SparseWeights(int rows, int cols, byte[] mask, CompressedWeights k
     if (kept instanceof SparseWeights) {
       throw new IllegalArgumentException("sparse weights cannot nest");
     }
+  }
+
+  /**
+   * The mask of a pruning decision: bit i (least significant first) set when weight i is kept. The one packer for
+   * every pruning method (magnitude, SparseGPT).
+   */
+  public static byte[] keptMask(boolean[] pruned) {
+    byte[] mask = new byte[(pruned.length + 7) / 8];
+    int chunk = 1 << 16;
+    IntStream.range(0, (mask.length + chunk - 1) / chunk).parallel().forEach(c -> {
+      for (int j = c * chunk; j < Math.min(mask.length, (c + 1) * chunk); j++) {
+        int bits = 0;
+        for (int b = 0; b < 8 && j * 8 + b < pruned.length; b++) {
+          if (!pruned[j * 8 + b]) {
+            bits |= 1 << b;
+          }
+        }
+        mask[j] = (byte) bits;
+      }
+    });
+    return mask;
   }
 
   public boolean isKept(int i) {

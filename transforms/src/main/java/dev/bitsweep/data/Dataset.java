@@ -1,5 +1,6 @@
 package dev.bitsweep.data;
 
+import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -26,6 +27,11 @@ public final class Dataset {
   }
 
   public static Dataset open(Path directory, List<ModelInput> modelInputs, boolean needLabels) {
+    if (Files.isRegularFile(directory)) {
+      throw new DataException("data directory " + directory + " is a file, not a directory: name the directory that "
+          + "holds one <input name>.npy per model input (e.g. " + directory.toAbsolutePath().getParent()
+          + "; see calibration-data/README.md)");
+    }
     if (!Files.isDirectory(directory)) {
       throw new DataException("data directory not found: " + directory
           + " (it must hold one <input name>.npy per model input; see calibration-data/README.md)");
@@ -37,6 +43,7 @@ public final class Dataset {
     for (ModelInput input : modelInputs) {
       NpyArray array = inputs.get(input.name());
       checkMatches(array, input);
+      checkFinite(array);
       if (samples >= 0 && array.samples() != samples) {
         throw new DataException("data file " + array.file() + " has " + array.samples() + " samples but "
             + inputs.values().iterator().next().file() + " has " + samples
@@ -47,7 +54,7 @@ public final class Dataset {
     NpyArray labels = null;
     Path labelFile = directory.resolve("labels.npy");
     if (Files.exists(labelFile)) {
-      labels = NpyArray.read(labelFile);
+      labels = NpyArray.read(labelFile, "int64");
       if (labels.samples() != samples || labels.shape().length != 1) {
         throw new DataException("labels file " + labelFile + " has shape " + Arrays.toString(labels.shape())
             + " but the inputs have " + samples + " samples: expected shape [" + samples + "]");
@@ -77,9 +84,67 @@ public final class Dataset {
             + " (found " + (present.isEmpty() ? "no .npy files" : String.join(", ", present)) + "; the model's inputs are "
             + modelInputs.stream().map(ModelInput::name).toList() + ")");
       }
-      inputs.put(input.name(), NpyArray.read(file));
+      inputs.put(input.name(), NpyArray.read(file, input.npyDtype()));
+    }
+    for (Path file : npyFiles(directory)) {
+      String name = file.getFileName().toString();
+      if (!isLabelFile(name) && !inputs.containsKey(name.substring(0, name.length() - 4))) {
+        throw new DataException("data file " + file + " names no model input: the model's inputs are "
+            + modelInputs.stream().map(ModelInput::name).toList() + " and labels.npy holds the labels; remove or "
+            + "rename the file (a stray file may be data meant for another model)");
+      }
     }
     return inputs;
+  }
+
+  /** labels.npy and other label files of the task metrics (label_tokens.npy, ...): reserved, never model inputs. */
+  static boolean isLabelFile(String fileName) {
+    return fileName.equals("labels.npy") || fileName.startsWith("label_") || fileName.startsWith("labels_");
+  }
+
+  static List<Path> npyFiles(Path directory) {
+    try (java.util.stream.Stream<Path> list = Files.list(directory)) {
+      return list.filter(p -> p.getFileName().toString().endsWith(".npy")).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new DataException("cannot list data directory " + directory + ": " + e.getMessage());
+    }
+  }
+
+  private static void checkFinite(NpyArray array) {
+    long bad = array.firstNonFinite();
+    if (bad >= 0) {
+      int perSample = Math.max(1, array.sampleSize());
+      throw new DataException("data file " + array.file() + " holds " + array.valueAt(bad) + " at sample "
+          + bad / perSample + " (flat index " + bad + "): every input value must be finite; fix the data or its "
+          + "preprocessing (numpy.isfinite(arr).all() must be True)");
+    }
+  }
+
+  /**
+   * Checks the labels against the model's class count, the last dimension of its first output (what top-1 accuracy
+   * takes the argmax of), when the model fixes it; without labels or a fixed class count there is nothing to check.
+   */
+  public void checkLabelsFit(Onnx.ModelProto model) {
+    if (labels == null || model.getGraph().getOutputCount() == 0) {
+      return;
+    }
+    Onnx.ValueInfoProto output = model.getGraph().getOutput(0);
+    List<Onnx.TensorShapeProto.Dimension> dims = output.getType().getTensorType().getShape().getDimList();
+    if (dims.isEmpty() || !dims.get(dims.size() - 1).hasDimValue() || dims.get(dims.size() - 1).getDimValue() <= 0) {
+      return;
+    }
+    long classes = dims.get(dims.size() - 1).getDimValue();
+    if (classes < 2) {
+      return; // one score per sample is not a class axis; the metric says so
+    }
+    long[] values = labels.longs(0, samples);
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] < 0 || values[i] >= classes) {
+        throw new DataException("labels file " + labels.file() + " has label " + values[i] + " at sample " + i
+            + " but the model's output '" + output.getName() + "' has " + classes + " classes: labels must be class "
+            + "indices 0.." + (classes - 1));
+      }
+    }
   }
 
   private static void checkMatches(NpyArray array, ModelInput input) {

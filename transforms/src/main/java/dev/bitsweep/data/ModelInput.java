@@ -33,6 +33,7 @@ public record ModelInput(String name, int elementType, long[] shape) implements 
   public String npyDtype() {
     return switch (elementType) {
       case DataType.FLOAT -> "float32";
+      case DataType.FLOAT16 -> "float16";
       case DataType.DOUBLE -> "float64";
       case DataType.INT64 -> "int64";
       case DataType.INT32 -> "int32";

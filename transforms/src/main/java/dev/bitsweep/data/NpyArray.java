@@ -1,5 +1,6 @@
 package dev.bitsweep.data;
 
+import dev.bitsweep.compress.Float16;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -13,7 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A NumPy .npy array (format versions 1–3, C order, little-endian float32/float64/int64/int32/uint8/bool).
+ * A NumPy .npy array (format versions 1–3, C order, little-endian float32/float16/float64/int64/int32/uint8/bool).
  * The first axis is the sample axis. Values are kept as raw little-endian bytes.
  */
 public final class NpyArray {
@@ -69,6 +70,11 @@ public final class NpyArray {
   }
 
   public static NpyArray read(Path file) {
+    return read(file, "float32");
+  }
+
+  /** {@code numericDtype} is the dtype the advice for a pickled (object) file names, e.g. int64 for labels. */
+  public static NpyArray read(Path file, String numericDtype) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -103,15 +109,16 @@ public final class NpyArray {
         .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
     String dtype = switch (descr) {
       case "<f4" -> "float32";
+      case "<f2" -> "float16";
       case "<f8" -> "float64";
       case "<i8" -> "int64";
       case "<i4" -> "int32";
       case "|u1", "<u1" -> "uint8";
       case "|b1" -> "bool";
       case "|O", "<O", ">O" -> throw new DataException("data file " + file + " holds a pickled object array, not numeric"
-          + " data: save a numeric array (numpy.save(path, arr.astype(numpy.float32)))");
+          + " data: save a numeric array (numpy.save(path, arr.astype(numpy." + numericDtype + "), allow_pickle=False))");
       default -> throw new DataException("data file " + file + " has dtype " + descr
-          + "; supported: float32, float64, int64, int32, uint8, bool (little-endian)");
+          + "; supported: float32, float16, float64, int64, int32, uint8, bool (little-endian)");
     };
     long count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
     int start = headerStart + headerLength;
@@ -136,6 +143,7 @@ public final class NpyArray {
     return switch (dtype) {
       case "float64", "int64" -> 8;
       case "float32", "int32" -> 4;
+      case "float16" -> 2;
       default -> 1;
     };
   }
@@ -172,6 +180,7 @@ public final class NpyArray {
       int index = from * n + i;
       out[i] = switch (dtype) {
         case "float32" -> data.getFloat(index * 4);
+        case "float16" -> Float16.toFloat(data.getShort(index * 2));
         case "float64" -> (float) data.getDouble(index * 8);
         case "int64" -> data.getLong(index * 8);
         case "int32" -> data.getInt(index * 4);
@@ -179,6 +188,53 @@ public final class NpyArray {
       };
     }
     return out;
+  }
+
+  /** Samples [from, to) of a float16 array as their IEEE half-precision bits. */
+  public short[] halfBits(int from, int to) {
+    if (!dtype.equals("float16")) {
+      throw new IllegalStateException(file + " is " + dtype + ", not float16");
+    }
+    int n = sampleSize();
+    short[] out = new short[(to - from) * n];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = data.getShort((from * n + i) * 2);
+    }
+    return out;
+  }
+
+  /** The flat index of the first NaN or infinite value, or -1 (always -1 for integer dtypes). */
+  public long firstNonFinite() {
+    boolean floating = dtype.equals("float32") || dtype.equals("float16") || dtype.equals("float64");
+    if (!floating) {
+      return -1;
+    }
+    long count = (long) data.remaining() / width(dtype);
+    for (long i = 0; i < count; i++) {
+      int at = (int) i;
+      double value = switch (dtype) {
+        case "float32" -> data.getFloat(at * 4);
+        case "float16" -> Float16.toFloat(data.getShort(at * 2));
+        default -> data.getDouble(at * 8);
+      };
+      if (!Double.isFinite(value)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The value at a flat index as a double (for messages). */
+  public double valueAt(long index) {
+    int at = Math.toIntExact(index);
+    return switch (dtype) {
+      case "float32" -> data.getFloat(at * 4);
+      case "float16" -> Float16.toFloat(data.getShort(at * 2));
+      case "float64" -> data.getDouble(at * 8);
+      case "int64" -> data.getLong(at * 8);
+      case "int32" -> data.getInt(at * 4);
+      default -> data.get(at) & 0xff;
+    };
   }
 
   /** Samples [from, to) as int64 values. */
@@ -191,6 +247,7 @@ public final class NpyArray {
         case "int64" -> data.getLong(index * 8);
         case "int32" -> data.getInt(index * 4);
         case "float32" -> (long) data.getFloat(index * 4);
+        case "float16" -> (long) Float16.toFloat(data.getShort(index * 2));
         case "float64" -> (long) data.getDouble(index * 8);
         default -> data.get(index) & 0xff;
       };

@@ -26,6 +26,12 @@ final class OnnxTestDataLayout {
   }
 
   static Map<String, NpyArray> read(Path directory, List<ModelInput> inputs) {
+    for (Path file : Dataset.npyFiles(directory)) {
+      if (!Dataset.isLabelFile(file.getFileName().toString())) {
+        throw new DataException("data file " + file + " mixes the two data layouts: " + directory + " holds "
+            + "test_data_set_* directories, so its only .npy files may be labels; move the file elsewhere");
+      }
+    }
     Map<String, List<NpyArray>> parts = new LinkedHashMap<>();
     inputs.forEach(i -> parts.put(i.name(), new ArrayList<>()));
     for (Path set : sets(directory)) {
@@ -88,12 +94,13 @@ final class OnnxTestDataLayout {
     long[] shape = tensor.getDimsList().stream().mapToLong(Long::longValue).toArray();
     String dtype = switch (tensor.getDataType()) {
       case DataType.FLOAT -> "float32";
+      case DataType.FLOAT16 -> "float16";
       case DataType.DOUBLE -> "float64";
       case DataType.INT64 -> "int64";
       case DataType.INT32 -> "int32";
       case DataType.UINT8 -> "uint8";
       default -> throw new DataException("data file " + file + " is " + DataType.name(tensor.getDataType())
-          + "; supported: FLOAT, DOUBLE, INT64, INT32, UINT8");
+          + "; supported: FLOAT, FLOAT16, DOUBLE, INT64, INT32, UINT8");
     };
     if (tensor.hasRawData()) {
       return NpyArray.of(file, dtype, shape, tensor.getRawData().asReadOnlyByteBuffer());
@@ -103,6 +110,7 @@ final class OnnxTestDataLayout {
     for (int i = 0; i < count; i++) {
       switch (dtype) {
         case "float32" -> data.putFloat(tensor.getFloatData(i));
+        case "float16" -> data.putShort((short) tensor.getInt32Data(i));
         case "float64" -> data.putDouble(tensor.getDoubleData(i));
         case "int64" -> data.putLong(tensor.getInt64Data(i));
         case "int32" -> data.putInt(tensor.getInt32Data(i));

@@ -92,7 +92,7 @@ public final class ModelRunner implements AutoCloseable {
 
   /**
    * ONNX Runtime tensors of samples [from, to) for every model input; the caller closes them. Inputs are fed as
-   * their .npy dtype (float32, int64, int32).
+   * their .npy dtype (float32, float16, int64, int32).
    */
   public static Map<String, OnnxTensor> feeds(List<ModelInput> inputs, Dataset data, int from, int to) {
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
@@ -104,6 +104,8 @@ public final class ModelRunner implements AutoCloseable {
         shape[0] = to - from;
         OnnxTensor tensor = switch (array.dtype()) {
           case "float32" -> OnnxTensor.createTensor(environment, FloatBuffer.wrap(array.floats(from, to)), shape);
+          case "float16" -> OnnxTensor.createTensor(environment, java.nio.ShortBuffer.wrap(array.halfBits(from, to)),
+              shape, ai.onnxruntime.OnnxJavaType.FLOAT16);
           case "int64" -> OnnxTensor.createTensor(environment, LongBuffer.wrap(array.longs(from, to)), shape);
           case "int32" -> {
             long[] longs = array.longs(from, to);

@@ -14,9 +14,11 @@ import java.util.Map;
 /**
  * Lists a model's compressible weights: float tensors (initializers or Constant node values, in the main graph or in
  * If/Loop/Scan subgraphs) that are weight inputs of MatMul, Gemm, Conv, ConvTranspose, LSTM/GRU/RNN or Gather.
- * Everything else of size that is left alone is reported with a reason.
+ * Everything else of size that is left alone is reported with a reason. As in coremltools, a tensor is compressed
+ * only if it has more than {@code weight_threshold} elements.
  */
 public final class LayerFinder {
+  /** The default {@code weight_threshold}, as coremltools': tensors of at most 2048 elements stay as they are. */
   public static final long DEFAULT_WEIGHT_THRESHOLD = 2048;
 
   /** An op's weight input: which input, and the axis of output channels given the node's attributes. */
@@ -162,9 +164,10 @@ public final class LayerFinder {
       skipped.put(key, new SkippedTensor(found.name(), opType, shapeText(shape), params, "empty or scalar tensor"));
       return;
     }
-    if (params < weightThreshold) {
-      skipped.put(key, new SkippedTensor(found.name(), opType, shapeText(shape), params,
-          "below weight_threshold (" + params + " < " + weightThreshold + " elements)"));
+    if (params <= weightThreshold) {
+      skipped.put(key, new SkippedTensor(found.name(), opType, shapeText(shape), params, params < weightThreshold
+          ? "below weight_threshold (" + params + " < " + weightThreshold + " elements)"
+          : "at weight_threshold (" + params + " elements; only tensors with more are compressed)"));
       return;
     }
     int axis = outputAxis >= 0 ? outputAxis : shape.length - 1;
@@ -191,7 +194,7 @@ public final class LayerFinder {
       long[] shape = tensor.getDimsList().stream().mapToLong(Long::longValue).toArray();
       long params = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
       String key = path + "|" + tensor.getName();
-      if (DataType.isCompressibleFloat(tensor.getDataType()) && params >= weightThreshold && !seen.contains(key)) {
+      if (DataType.isCompressibleFloat(tensor.getDataType()) && params > weightThreshold && !seen.contains(key)) {
         skipped.put(key, new SkippedTensor(tensor.getName(), "", shapeText(shape), params,
             "not a weight input of MatMul/Gemm/Conv/ConvTranspose/LSTM/GRU/RNN/Gather (a fixed constant?): left as it is"));
       }

@@ -13,7 +13,7 @@ public final class WeightReader {
 
   public static WeightMatrix read(OnnxModel model, Layer layer) {
     Onnx.TensorProto tensor = tensor(model.proto(), layer);
-    float[] values = TensorValues.floats(tensor, model.directory());
+    float[] values = TensorValues.floats(tensor, model.path(), model.directory());
     for (int i = 0; i < values.length; i++) {
       if (!Float.isFinite(values[i])) {
         throw new ModelException("layer " + layer.name() + " of " + model.path() + " contains " + values[i]

@@ -18,18 +18,66 @@ public final class GraphPath {
     return graph;
   }
 
-  public static Onnx.GraphProto.Builder resolve(Onnx.GraphProto.Builder root, String path) {
-    Onnx.GraphProto.Builder graph = root;
+  /**
+   * The (sub)graph at {@code path} in {@code edited}, a copy of {@code original} that is being edited: decode and
+   * cast nodes inserted into (or Constant nodes removed from) a graph shift the node indexes of the path, which
+   * always refer to {@code original}. Each step is therefore anchored on the original node's first output name,
+   * which those edits never change, and found by that name in the edited graph, whatever order edits come in.
+   */
+  public static Onnx.GraphProto.Builder resolve(Onnx.GraphProto original, Onnx.GraphProto.Builder edited,
+      String path) {
+    Onnx.GraphProto before = original;
+    Onnx.GraphProto.Builder graph = edited;
     for (Step step : steps(path)) {
-      Onnx.NodeProto.Builder node = graph.getNodeBuilder(step.node);
-      int index = attributeIndex(node.build(), step.attribute, path);
-      Onnx.AttributeProto.Builder attribute = node.getAttributeBuilder(index);
+      if (step.node >= before.getNodeCount()) {
+        throw new ModelException("graph path '" + path + "' does not match the model: its graph has "
+            + before.getNodeCount() + " nodes, so no node " + step.node);
+      }
+      Onnx.NodeProto anchor = before.getNode(step.node);
+      Onnx.AttributeProto originalAttribute = attribute(anchor, step.attribute, path);
+      Onnx.NodeProto.Builder node = graph.getNodeBuilder(find(graph, anchor, path));
+      Onnx.AttributeProto.Builder attribute = node.getAttributeBuilder(attributeIndex(node.build(), step.attribute,
+          path));
+      before = step.graphIndex < 0 ? originalAttribute.getG() : originalAttribute.getGraphs(step.graphIndex);
       graph = step.graphIndex < 0 ? attribute.getGBuilder() : attribute.getGraphsBuilder(step.graphIndex);
     }
     return graph;
   }
 
-  private record Step(int node, String attribute, int graphIndex) {}
+  /** The index in {@code graph} of the node that produces {@code anchor}'s first named output. */
+  private static int find(Onnx.GraphProto.Builder graph, Onnx.NodeProto anchor, String path) {
+    String output = anchor.getOutputList().stream().filter(o -> !o.isEmpty()).findFirst().orElse(null);
+    for (int i = 0; i < graph.getNodeCount(); i++) {
+      Onnx.NodeProtoOrBuilder candidate = graph.getNodeOrBuilder(i);
+      if (output == null ? graph.getNode(i).equals(anchor) : candidate.getOutputList().contains(output)) {
+        if (!candidate.getOpType().equals(anchor.getOpType())) {
+          break;
+        }
+        return i;
+      }
+    }
+    throw new ModelException("graph path '" + path + "' does not match the model being edited: no "
+        + anchor.getOpType() + " node " + (output == null ? anchor.getName() : "with output " + output)
+        + " (was the graph changed other than by inserting decode nodes?)");
+  }
+
+  /** One step of a path: into graph attribute {@code attribute} (element {@code graphIndex}, or -1) of node {@code node}. */
+  public record Step(int node, String attribute, int graphIndex) {}
+
+  /** The path of the graph that holds the node of the last step ("" for a one-step path). */
+  public static String parent(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash < 0 ? "" : path.substring(0, slash);
+  }
+
+  /** The last step of a non-empty path. */
+  public static Step last(String path) {
+    Step[] steps = steps(path);
+    if (steps.length == 0) {
+      throw new IllegalArgumentException("the main graph's path has no steps");
+    }
+    return steps[steps.length - 1];
+  }
 
   private static Step[] steps(String path) {
     if (path.isEmpty()) {
@@ -55,6 +103,6 @@ public final class GraphPath {
       }
     }
     throw new ModelException("graph path '" + path + "' does not match the model: node " + node.getName()
-        + " has no attribute " + name);
+        + " (" + node.getOpType() + ") has no attribute " + name);
   }
 }

@@ -50,7 +50,9 @@ public final class OnnxModel {
           + "); the file may be truncated or not ONNX at all: export or download it again", e);
     }
     checkStructure(path, proto);
-    return new OnnxModel(path, proto, sha256(bytes), bytes.length);
+    OnnxModel model = new OnnxModel(path, proto, sha256(bytes), bytes.length);
+    ExternalDataReference.checkAll(path, proto, model.directory());
+    return model;
   }
 
   public static OnnxModel of(Path path, Onnx.ModelProto proto) {

@@ -2,8 +2,6 @@ package dev.bitsweep.onnx;
 
 import dev.bitsweep.compress.Float16;
 import dev.bitsweep.onnx.proto.Onnx;
-import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -12,7 +10,8 @@ import java.nio.file.Path;
 public final class TensorValues {
   private TensorValues() {}
 
-  public static float[] floats(Onnx.TensorProto tensor, Path modelDirectory) {
+  /** {@code modelFile} names the model in messages; external data is read relative to {@code modelDirectory}. */
+  public static float[] floats(Onnx.TensorProto tensor, Path modelFile, Path modelDirectory) {
     long count = 1;
     for (long d : tensor.getDimsList()) {
       count *= d;
@@ -26,8 +25,9 @@ public final class TensorValues {
       throw new ModelException("tensor " + tensor.getName() + " is " + DataType.name(type) + ", not a float tensor");
     }
     ByteBuffer raw = null;
-    if (tensor.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
-      raw = readExternal(tensor, modelDirectory, (long) n * DataType.byteWidth(type));
+    if (ExternalDataReference.isExternal(tensor)) {
+      raw = ByteBuffer.wrap(ExternalDataReference.of(tensor, modelFile, modelDirectory)
+          .read((long) n * DataType.byteWidth(type)));
     } else if (tensor.hasRawData()) {
       raw = tensor.getRawData().asReadOnlyByteBuffer();
     }
@@ -66,38 +66,6 @@ public final class TensorValues {
     if (actual != expected) {
       throw new ModelException("tensor " + tensor.getName() + " stores " + actual + " values but its shape needs "
           + expected + "; the model file is corrupt");
-    }
-  }
-
-  private static ByteBuffer readExternal(Onnx.TensorProto tensor, Path modelDirectory, long expectedBytes) {
-    String location = null;
-    long offset = 0;
-    long length = -1;
-    for (Onnx.StringStringEntryProto entry : tensor.getExternalDataList()) {
-      switch (entry.getKey()) {
-        case "location" -> location = entry.getValue();
-        case "offset" -> offset = Long.parseLong(entry.getValue());
-        case "length" -> length = Long.parseLong(entry.getValue());
-        default -> { }
-      }
-    }
-    if (location == null) {
-      throw new ModelException("tensor " + tensor.getName() + " is marked external but names no location");
-    }
-    Path file = modelDirectory.resolve(location);
-    long bytes = length >= 0 ? length : expectedBytes;
-    try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-      if (offset + bytes > in.length()) {
-        throw new ModelException("external data file " + file + " is too short for tensor " + tensor.getName()
-            + " (needs bytes " + offset + ".." + (offset + bytes) + ", has " + in.length() + ")");
-      }
-      byte[] data = new byte[Math.toIntExact(bytes)];
-      in.seek(offset);
-      in.readFully(data);
-      return ByteBuffer.wrap(data);
-    } catch (IOException e) {
-      throw new ModelException("cannot read external data of tensor " + tensor.getName() + " from " + file
-          + ": " + e.getMessage() + " (keep the data file beside the model)", e);
     }
   }
 }

@@ -61,7 +61,7 @@ public final class Packager {
     int minOpset = 1;
     for (LayerWeights compressed : layers) {
       Layer layer = compressed.layer();
-      Onnx.GraphProto.Builder graph = GraphPath.resolve(builder.getGraphBuilder(), layer.graphPath());
+      Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(), layer.graphPath());
       EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
           compressed.weights());
       encodings.add(encoded);

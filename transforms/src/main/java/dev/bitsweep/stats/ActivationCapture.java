@@ -18,9 +18,10 @@ import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,6 +41,9 @@ import java.util.Set;
  * mask's batch and sequence sizes, positions where the mask is 0 are left out (they are not real inputs, and
  * sentence models ignore their outputs).
  *
+ * <p>Inputs of nodes inside If branches and Loop/Scan bodies are threaded out of their subgraphs
+ * ({@link SubgraphTaps}): a branch counts only on the samples where it ran, a loop body once per iteration.
+ *
  * <p>The session runs at ORT's basic optimization level (constant folding only): a captured tensor stays the
  * input of its node in the original graph.
  */
@@ -52,15 +56,17 @@ public final class ActivationCapture implements AutoCloseable {
   private final CapturePlan plan;
   private final Set<String> graphInputs;
   private final Set<String> fetched;
+  private final Map<CaptureSite, SubgraphTaps.Tap> taps;
 
   private ActivationCapture(OrtSession session, List<ModelInput> inputs, List<Layer> layers, CapturePlan plan,
-      Set<String> graphInputs, Set<String> fetched) {
+      Set<String> graphInputs, Set<String> fetched, Map<CaptureSite, SubgraphTaps.Tap> taps) {
     this.session = session;
     this.inputs = inputs;
     this.layers = layers;
     this.plan = plan;
     this.graphInputs = graphInputs;
     this.fetched = fetched;
+    this.taps = taps;
   }
 
   /**
@@ -75,6 +81,8 @@ public final class ActivationCapture implements AutoCloseable {
     model.proto().getGraph().getOutputList().forEach(o -> outputs.add(o.getName()));
     Set<String> fetched = new LinkedHashSet<>();
     Onnx.GraphProto.Builder graph = model.proto().getGraph().toBuilder();
+    SubgraphTaps subgraphTaps = new SubgraphTaps(model.proto().getGraph(), graph);
+    Map<CaptureSite, SubgraphTaps.Tap> taps = new LinkedHashMap<>();
     for (Layer layer : layers) {
       List<CaptureSite> sites = plan.sites().get(layer.name());
       if (sites == null) {
@@ -82,6 +90,13 @@ public final class ActivationCapture implements AutoCloseable {
             + plan.unsupported().get(layer.name()));
       }
       for (CaptureSite site : sites) {
+        if (!site.graphPath().isEmpty()) {
+          SubgraphTaps.Tap tap = subgraphTaps.tap(site.graphPath(), site.activation());
+          taps.put(site, tap);
+          fetched.add(tap.values());
+          fetched.add(tap.shape());
+          continue;
+        }
         String name = site.activation();
         if (!graphInputs.contains(name) && fetched.add(name) && !outputs.contains(name)) {
           graph.addOutput(Onnx.ValueInfoProto.newBuilder().setName(name));
@@ -97,7 +112,7 @@ public final class ActivationCapture implements AutoCloseable {
       OrtSession session = usesExternalData(model.proto().getGraph())
           ? sessionBesideTheModel(model, bytes, options)
           : OrtEnvironment.getEnvironment().createSession(bytes, options);
-      return new ActivationCapture(session, inputs, List.copyOf(layers), plan, graphInputs, fetched);
+      return new ActivationCapture(session, inputs, List.copyOf(layers), plan, graphInputs, fetched, taps);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load " + model.path() + " with its layer inputs as extra outputs: "
           + e.getMessage(), e);
@@ -168,6 +183,13 @@ public final class ActivationCapture implements AutoCloseable {
       long[][] mask = attentionMask(feeds);
       for (Layer layer : layers) {
         for (CaptureSite site : plan.sites().get(layer.name())) {
+          SubgraphTaps.Tap tap = taps.get(site);
+          if (tap != null) {
+            for (Activation activation : instances(layer, site, result, tap)) {
+              accumulate(layer, site, activation, mask, sums.get(layer.name()));
+            }
+            continue;
+          }
           Activation activation = activations.get(site.activation());
           if (activation == null) {
             throw new ModelException("layer " + layer.name() + ": its input " + site.activation()
@@ -182,6 +204,42 @@ public final class ActivationCapture implements AutoCloseable {
     } finally {
       feeds.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /**
+   * The values a subgraph node saw on this run: one per iteration of its enclosing loops, none when its If branch
+   * did not run (see {@link SubgraphTaps}).
+   */
+  private static List<Activation> instances(Layer layer, CaptureSite site, OrtSession.Result result,
+      SubgraphTaps.Tap tap) {
+    OnnxTensor valuesTensor = (OnnxTensor) result.get(tap.values()).orElseThrow();
+    OnnxTensor shapeTensor = (OnnxTensor) result.get(tap.shape()).orElseThrow();
+    FloatBuffer valuesBuffer = valuesTensor.getFloatBuffer();
+    if (valuesBuffer == null) {
+      throw new ModelException("layer " + layer.name() + ": its input " + site.activation() + " (in subgraph "
+          + site.graphPath() + ") is not a float tensor, so it has no Hessian");
+    }
+    long[] valuesShape = valuesTensor.getInfo().getShape();
+    long[] shapesShape = shapeTensor.getInfo().getShape();
+    int size = (int) valuesShape[valuesShape.length - 1];
+    int rank = (int) shapesShape[shapesShape.length - 1];
+    float[] values = new float[valuesBuffer.remaining()];
+    valuesBuffer.get(values);
+    long[] shapes = new long[shapeTensor.getLongBuffer().remaining()];
+    shapeTensor.getLongBuffer().get(shapes);
+    List<Activation> instances = new ArrayList<>();
+    if (rank == 0) {
+      return instances;
+    }
+    for (int i = 0; i < shapes.length / rank; i++) {
+      long[] shape = Arrays.copyOfRange(shapes, i * rank, (i + 1) * rank);
+      if (Arrays.stream(shape).reduce(1, Math::multiplyExact) != size) {
+        throw new IllegalStateException("tap of " + site.activation() + ": shape " + Arrays.toString(shape)
+            + " does not hold " + size + " values");
+      }
+      instances.add(new Activation(Arrays.copyOfRange(values, i * size, (i + 1) * size), shape));
+    }
+    return instances;
   }
 
   private String firstOutput() {

@@ -13,24 +13,27 @@ import java.io.Serializable;
  *     is not serializable itself); for auto_pad SAME_* the pads are resolved per input size
  * @param autoPad the Conv's auto_pad (NOTSET, VALID, SAME_UPPER, SAME_LOWER)
  * @param oneDimensional a 1-D Conv ([N, C, L] input, treated as [N, C, 1, L] with a 1 x k kernel)
+ * @param graphPath the graph that holds the node ({@link dev.bitsweep.onnx.GraphPath}): "" for the main graph, else
+ *     an If branch or Loop/Scan body, where the activation is only seen when that branch runs, once per iteration
  */
 public record CaptureSite(String activation, Kind kind, boolean transposed, int[] convGeometry, String autoPad,
-    boolean oneDimensional) implements Serializable {
+    boolean oneDimensional, String graphPath) implements Serializable {
 
   public enum Kind { MATMUL, GEMM, CONV }
 
-  static CaptureSite matMul(String activation) {
-    return new CaptureSite(activation, Kind.MATMUL, false, null, "NOTSET", false);
+  static CaptureSite matMul(String activation, String graphPath) {
+    return new CaptureSite(activation, Kind.MATMUL, false, null, "NOTSET", false, graphPath);
   }
 
-  static CaptureSite gemm(String activation, boolean transA) {
-    return new CaptureSite(activation, Kind.GEMM, transA, null, "NOTSET", false);
+  static CaptureSite gemm(String activation, boolean transA, String graphPath) {
+    return new CaptureSite(activation, Kind.GEMM, transA, null, "NOTSET", false, graphPath);
   }
 
-  static CaptureSite conv(String activation, Im2col.Geometry g, String autoPad, boolean oneDimensional) {
+  static CaptureSite conv(String activation, Im2col.Geometry g, String autoPad, boolean oneDimensional,
+      String graphPath) {
     return new CaptureSite(activation, Kind.CONV, false, new int[] {g.kernelH(), g.kernelW(), g.strideH(),
         g.strideW(), g.padTop(), g.padLeft(), g.padBottom(), g.padRight(), g.dilationH(), g.dilationW(), g.groups()},
-        autoPad, oneDimensional);
+        autoPad, oneDimensional, graphPath);
   }
 
   /** The Conv's geometry as declared (explicit pads). */

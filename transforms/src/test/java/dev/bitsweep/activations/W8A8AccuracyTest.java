@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.bitsweep.TestModels;
-import dev.bitsweep.compress.Compressors;
 import dev.bitsweep.compress.LinearQuantizeConfig;
 import dev.bitsweep.compress.PalettizeConfig;
 import dev.bitsweep.compress.QuantDtype;
@@ -20,6 +19,7 @@ import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.layer.WeightReader;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.encode.WeightEncoder;
 import dev.bitsweep.onnx.proto.Onnx;
@@ -147,7 +147,7 @@ class W8A8AccuracyTest {
     Set<String> decoded = new HashSet<>();
     for (Layer layer : LayerFinder.find(fp32.proto(), LayerFinder.DEFAULT_WEIGHT_THRESHOLD).layers()) {
       encoder.encode(palettized.getGraphBuilder(), layer.tensorName(), layer.shape(), layer.outputAxis(),
-          Compressors.compress(kmeans6, WeightReader.read(fp32, layer)));
+          Methods.ALL.compress(kmeans6, WeightReader.read(fp32, layer)).weights());
       decoded.add(layer.tensorName());
     }
     QdqPlan plan = QdqPlan.of(palettized.build());
@@ -182,7 +182,7 @@ class W8A8AccuracyTest {
         LinearQuantizeConfig.Granularity.PER_CHANNEL, null);
     for (Layer layer : LayerFinder.find(model.proto(), 0).layers()) {
       encoder.encode(out.getGraphBuilder(), layer.tensorName(), layer.shape(), layer.outputAxis(),
-          Compressors.compress(int8, WeightReader.read(model, layer)));
+          Methods.ALL.compress(int8, WeightReader.read(model, layer)).weights());
     }
     return out.build();
   }

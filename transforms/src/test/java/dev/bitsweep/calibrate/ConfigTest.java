@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.compress.NmRatio;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -17,9 +18,9 @@ class ConfigTest {
     GptqConfig config = GptqConfig.of(4, 128);
     assertEquals("gptq", config.method());
     assertTrue(config.needsCalibration());
-    assertEquals(List.of("nbits", "group_size", "symmetric", "block_size", "percdamp", "act_order"),
+    assertEquals(List.of("method", "nbits", "group_size", "symmetric", "lazy_batch_size", "percdamp", "act_order"),
         List.copyOf(config.fields().keySet()));
-    assertEquals(List.of(4, 128, true, 128, 0.01, false), List.copyOf(config.fields().values()));
+    assertEquals(List.of("gptq", 4, 128, true, 128, 0.01, false), List.copyOf(config.fields().values()));
   }
 
   @Test
@@ -27,7 +28,7 @@ class ConfigTest {
     assertField("nbits", () -> GptqConfig.of(1, 0));
     assertField("nbits", () -> GptqConfig.of(9, 0));
     assertField("group_size", () -> GptqConfig.of(4, -1));
-    assertField("block_size", () -> GptqConfig.of(4, 0).withBlockSize(0));
+    assertField("lazy_batch_size", () -> GptqConfig.of(4, 0).withLazyBatchSize(0));
     assertField("percdamp", () -> GptqConfig.of(4, 0).withPercdamp(0));
     assertField("percdamp", () -> GptqConfig.of(4, 0).withPercdamp(Double.NaN));
   }
@@ -37,7 +38,7 @@ class ConfigTest {
     SparseGptConfig unstructured = SparseGptConfig.unstructured(0.5);
     assertEquals("sparsegpt", unstructured.method());
     assertTrue(unstructured.needsCalibration());
-    assertEquals(List.of("target_sparsity", "n_m_ratio", "nbits", "symmetric", "block_size", "percdamp"),
+    assertEquals(List.of("method", "target_sparsity", "n_m_ratio", "nbits", "symmetric", "lazy_batch_size", "percdamp"),
         List.copyOf(unstructured.fields().keySet()));
     assertNull(unstructured.fields().get("n_m_ratio"));
     assertNull(unstructured.fields().get("nbits"));
@@ -53,8 +54,8 @@ class ConfigTest {
     assertField("target_sparsity", () -> SparseGptConfig.unstructured(-0.1));
     assertField("n_m_ratio", () -> SparseGptConfig.nOfM(4, 4));
     assertField("n_m_ratio", () -> SparseGptConfig.nOfM(0, 4));
-    assertField("target_sparsity", () -> new SparseGptConfig(0.5, 1, 4, 0, true, 128, 0.01));
-    assertField("block_size", () -> SparseGptConfig.nOfM(2, 3));
+    assertField("target_sparsity", () -> new SparseGptConfig(0.5, new NmRatio(1, 4), 0, true, 128, 0.01));
+    assertField("lazy_batch_size", () -> SparseGptConfig.nOfM(2, 3));
     assertField("nbits", () -> SparseGptConfig.unstructured(0.5).withQuantization(1, true));
     assertField("percdamp", () -> SparseGptConfig.unstructured(0.5).withPercdamp(2));
   }

@@ -64,8 +64,8 @@ class GptqTest {
     for (int a = 0; a < 4; a++) {
       for (int b = 0; b < 4; b++) {
         for (int c = 0; c < 4; c++) {
-          float[] q = {UniformGrid.decode(a, scale, zero), UniformGrid.decode(b, scale, zero),
-              UniformGrid.decode(c, scale, zero)};
+          float[] q = {GptqGrid.decode(a, scale, zero), GptqGrid.decode(b, scale, zero),
+              GptqGrid.decode(c, scale, zero)};
           best = Math.min(best, OutputError.of(w, new WeightMatrix(q, 1, 3), h));
         }
       }

@@ -22,7 +22,7 @@ class SparseGptTest {
   void unstructuredSparsityIsExact(int rows, int cols, double sparsity, int blockSize) {
     WeightMatrix w = Layers.gaussianWeights(rows, cols, 23);
     double[] h = Layers.hessian(Layers.correlatedTokens(200, cols, 24), 200, cols);
-    SparseGptConfig config = SparseGptConfig.unstructured(sparsity).withBlockSize(blockSize);
+    SparseGptConfig config = SparseGptConfig.unstructured(sparsity).withLazyBatchSize(blockSize);
 
     SparseWeights sparse = new SparseGpt(config).prune(w, h).weights();
 
@@ -38,7 +38,7 @@ class SparseGptTest {
 
   @Test
   void matchesStraightforwardAlgorithmUnstructured() {
-    SparseGptConfig config = SparseGptConfig.unstructured(0.5).withBlockSize(64);
+    SparseGptConfig config = SparseGptConfig.unstructured(0.5).withLazyBatchSize(64);
     SparseWeights got = new SparseGpt(config).prune(W, H).weights();
     Reference reference = new Reference(W, H, config);
 
@@ -51,14 +51,14 @@ class SparseGptTest {
 
   @Test
   void matchesStraightforwardAlgorithmTwoOfFour() {
-    SparseGptConfig config = SparseGptConfig.nOfM(2, 4).withBlockSize(32);
+    SparseGptConfig config = SparseGptConfig.nOfM(2, 4).withLazyBatchSize(32);
     SparseWeights got = new SparseGpt(config).prune(W, H).weights();
     assertArrayEquals(new Reference(W, H, config).pruned, prunedOf(got));
   }
 
   @Test
   void jointQuantizationMatchesStraightforwardAlgorithm() {
-    SparseGptConfig config = SparseGptConfig.nOfM(2, 4).withBlockSize(64).withQuantization(3, false);
+    SparseGptConfig config = SparseGptConfig.nOfM(2, 4).withLazyBatchSize(64).withQuantization(3, false);
     SparseWeights got = new SparseGpt(config).prune(W, H).weights();
     Reference reference = new Reference(W, H, config);
 
@@ -194,17 +194,17 @@ class SparseGptTest {
         }
       }
       long total = Math.round(config.targetSparsity() * rows * n);
-      for (int c1 = 0; c1 < n; c1 += config.blockSize()) {
-        int c2 = Math.min(n, c1 + config.blockSize());
+      for (int c1 = 0; c1 < n; c1 += config.lazyBatchSize()) {
+        int c2 = Math.min(n, c1 + config.lazyBatchSize());
         if (!config.structured()) {
           int quota = (int) (Math.round((double) total * c2 / n) - Math.round((double) total * c1 / n));
           pruneSmallest(w, u, rows, n, c1, c2, quota);
         }
         for (int i = c1; i < c2; i++) {
-          if (config.structured() && i % config.pruneM() == 0) {
+          if (config.structured() && i % config.nmRatio().m() == 0) {
             for (int r = 0; r < rows; r++) {
-              int end = Math.min(n, i + config.pruneM());
-              for (int taken = 0; taken < config.pruneN(); taken++) {
+              int end = Math.min(n, i + config.nmRatio().m());
+              for (int taken = 0; taken < config.nmRatio().n(); taken++) {
                 int lowest = -1;
                 for (int k = i; k < end; k++) {
                   if (!pruned[r * n + k] && (lowest < 0 || saliency(w, u, r, k) < saliency(w, u, r, lowest))) {

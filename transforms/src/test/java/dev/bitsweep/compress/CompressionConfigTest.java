@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bitsweep.compress.PalettizeConfig.Granularity;
 import dev.bitsweep.compress.PalettizeConfig.LutDtype;
 import dev.bitsweep.compress.PalettizeConfig.Mode;
+import dev.bitsweep.methods.Methods;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -37,7 +38,7 @@ class CompressionConfigTest {
         .perBlock(64).build());
     configs.add(PruneConfig.magnitude(0.75));
     configs.add(PruneConfig.builder().nmRatio(2, 4).joint(LinearQuantizeConfig.builder().build()).build());
-    configs.add(PruneConfig.builder().targetSparsity(0.3).blockSize(4)
+    configs.add(PruneConfig.builder().targetSparsity(0.3).pruneBlockSize(4)
         .joint(PalettizeConfig.builder().nbits(2).perGroupedChannel(8).build()).build());
     configs.add(PruneConfig.builder().mode(PruneConfig.Mode.THRESHOLD).threshold(0.01).build());
     return configs;
@@ -46,7 +47,7 @@ class CompressionConfigTest {
   @ParameterizedTest
   @MethodSource("examples")
   void roundTripsThroughItsFields(CompressionConfig config) throws Exception {
-    assertEquals(config, CompressionConfigs.fromFields(config.fields()));
+    assertEquals(config, Methods.ALL.parse(config.fields()));
     assertEquals(config.method(), config.fields().get("method"));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
@@ -86,8 +87,8 @@ class CompressionConfigTest {
     fields.put("nbits", 2L);
     fields.put("granularity", "per_grouped_channel");
     fields.put("group_size", 8.0);
-    assertEquals(PalettizeConfig.builder().nbits(2).perGroupedChannel(8).build(), CompressionConfigs.fromFields(fields));
-    assertEquals(PruneConfig.magnitude(0.5), CompressionConfigs.fromFields(Map.of("method", "prune")));
+    assertEquals(PalettizeConfig.builder().nbits(2).perGroupedChannel(8).build(), Methods.ALL.parse(fields));
+    assertEquals(PruneConfig.magnitude(0.5), Methods.ALL.parse(Map.of("method", "prune")));
   }
 
   private static void assertRejected(String field, String messagePart, Supplier<?> build) {
@@ -106,35 +107,35 @@ class CompressionConfigTest {
 
   @Test
   void fromFieldsRejectsUnknownKeysMethodsAndTypes() {
-    assertRejected("method", "is required", () -> CompressionConfigs.fromFields(fields("nbits", 4)));
-    assertRejected("method", "did you mean 'palettize'", () -> CompressionConfigs.fromFields(fields("method",
+    assertRejected("method", "is required", () -> Methods.ALL.parse(fields("nbits", 4)));
+    assertRejected("method", "did you mean 'palettize'", () -> Methods.ALL.parse(fields("method",
         "palletize")));
-    assertRejected("method", "expected one of", () -> CompressionConfigs.fromFields(fields("method", 3)));
-    assertRejected("group_sise", "did you mean 'group_size'", () -> CompressionConfigs.fromFields(fields(
+    assertRejected("method", "expected one of", () -> Methods.ALL.parse(fields("method", 3)));
+    assertRejected("group_sise", "did you mean 'group_size'", () -> Methods.ALL.parse(fields(
         "method", "palettize", "group_sise", 16)));
-    assertRejected("group_sise", "allowed fields are [method, mode, nbits", () -> CompressionConfigs.fromFields(
+    assertRejected("group_sise", "allowed fields are [method, mode, nbits", () -> Methods.ALL.parse(
         fields("method", "palettize", "group_sise", 16)));
-    assertRejected("nbits", "expected an integer but got the string '4'", () -> CompressionConfigs.fromFields(
+    assertRejected("nbits", "expected an integer but got the string '4'", () -> Methods.ALL.parse(
         fields("method", "palettize", "nbits", "4")));
-    assertRejected("nbits", "expected an integer", () -> CompressionConfigs.fromFields(
+    assertRejected("nbits", "expected an integer", () -> Methods.ALL.parse(
         fields("method", "palettize", "nbits", 4.5)));
-    assertRejected("mode", "did you mean 'kmeans'", () -> CompressionConfigs.fromFields(
+    assertRejected("mode", "did you mean 'kmeans'", () -> Methods.ALL.parse(
         fields("method", "palettize", "mode", "kmean")));
-    assertRejected("enable_per_channel_scale", "expected true or false", () -> CompressionConfigs.fromFields(
+    assertRejected("enable_per_channel_scale", "expected true or false", () -> Methods.ALL.parse(
         fields("method", "palettize", "enable_per_channel_scale", "yes")));
-    assertRejected("custom_lut", "a list of numbers", () -> CompressionConfigs.fromFields(
+    assertRejected("custom_lut", "a list of numbers", () -> Methods.ALL.parse(
         fields("method", "palettize", "mode", "custom", "custom_lut", List.of("a"))));
-    assertRejected("target_sparsity", "expected a number", () -> CompressionConfigs.fromFields(
+    assertRejected("target_sparsity", "expected a number", () -> Methods.ALL.parse(
         fields("method", "prune", "target_sparsity", "half")));
-    assertRejected("n_m_ratio", "a list of integers", () -> CompressionConfigs.fromFields(
+    assertRejected("n_m_ratio", "a list of integers", () -> Methods.ALL.parse(
         fields("method", "prune", "n_m_ratio", 2)));
-    assertRejected("joint", "a map of fields", () -> CompressionConfigs.fromFields(
+    assertRejected("joint", "a map of fields", () -> Methods.ALL.parse(
         fields("method", "prune", "joint", "palettize")));
-    assertRejected("joint.nbits", "is not supported", () -> CompressionConfigs.fromFields(
+    assertRejected("joint.nbits", "is not supported", () -> Methods.ALL.parse(
         fields("method", "prune", "joint", fields("method", "palettize", "nbits", 5))));
-    assertRejected("joint", "palettize or linear_quantize", () -> CompressionConfigs.fromFields(
+    assertRejected("joint", "palettize or linear_quantize", () -> Methods.ALL.parse(
         fields("method", "prune", "joint", fields("method", "prune"))));
-    assertRejected("dtype", "did you mean 'int4'", () -> CompressionConfigs.fromFields(
+    assertRejected("dtype", "did you mean 'int4'", () -> Methods.ALL.parse(
         fields("method", "linear_quantize", "dtype", "int_4")));
   }
 
@@ -202,20 +203,20 @@ class CompressionConfigTest {
     assertRejected("target_sparsity", "[0, 1)", () -> PruneConfig.magnitude(Double.NaN));
     assertRejected("n_m_ratio", "remove target_sparsity or n_m_ratio",
         () -> PruneConfig.builder().targetSparsity(0.5).nmRatio(2, 4).build());
-    assertRejected("n_m_ratio", "cannot be combined with block_size",
-        () -> PruneConfig.builder().blockSize(4).nmRatio(2, 4).build());
+    assertRejected("n_m_ratio", "cannot be combined with prune_block_size",
+        () -> PruneConfig.builder().pruneBlockSize(4).nmRatio(2, 4).build());
     assertRejected("n_m_ratio", "two integers", () -> PruneConfig.builder().nmRatio(List.of(2)).build());
     assertRejected("n_m_ratio", "1 <= n < m", () -> PruneConfig.builder().nmRatio(4, 4).build());
     assertRejected("n_m_ratio", "1 <= n < m", () -> PruneConfig.builder().nmRatio(0, 4).build());
-    assertRejected("block_size", "at least 1", () -> PruneConfig.builder().blockSize(0).build());
+    assertRejected("prune_block_size", "at least 1", () -> PruneConfig.builder().pruneBlockSize(0).build());
     assertRejected("threshold", "does not apply to mode magnitude", () -> PruneConfig.builder().threshold(0.1).build());
     assertRejected("minimum_sparsity_percentile", "does not apply to mode magnitude",
         () -> PruneConfig.builder().minimumSparsityPercentile(0.1).build());
     PruneConfig.Builder threshold = PruneConfig.builder().mode(PruneConfig.Mode.THRESHOLD);
     assertRejected("target_sparsity", "does not apply to mode threshold", () -> PruneConfig.builder()
         .mode(PruneConfig.Mode.THRESHOLD).targetSparsity(0.5).build());
-    assertRejected("block_size", "does not apply to mode threshold", () -> PruneConfig.builder()
-        .mode(PruneConfig.Mode.THRESHOLD).blockSize(2).build());
+    assertRejected("prune_block_size", "does not apply to mode threshold", () -> PruneConfig.builder()
+        .mode(PruneConfig.Mode.THRESHOLD).pruneBlockSize(2).build());
     assertRejected("n_m_ratio", "does not apply to mode threshold", () -> PruneConfig.builder()
         .mode(PruneConfig.Mode.THRESHOLD).nmRatio(1, 2).build());
     assertRejected("threshold", ">= 0", () -> threshold.threshold(-1.0).build());
@@ -225,8 +226,8 @@ class CompressionConfigTest {
     assertRejected("mode", "is required", () -> new PruneConfig(null, null, null, null, null, null, null));
     assertRejected("joint", "palettize or linear_quantize", () -> PruneConfig.builder()
         .joint(PruneConfig.magnitude(0.5)).build());
-    assertRejected("block_size", "larger than the 4 weights", () -> {
-      PruneConfig.builder().blockSize(8).build().validateFor(2, 4);
+    assertRejected("prune_block_size", "larger than the 4 weights", () -> {
+      PruneConfig.builder().pruneBlockSize(8).build().validateFor(2, 4);
       return null;
     });
     assertRejected("n_m_ratio", "m = 4 does not divide the 6 weights", () -> {

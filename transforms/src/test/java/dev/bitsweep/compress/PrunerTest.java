@@ -76,12 +76,12 @@ class PrunerTest {
   void blocksAreZeroedWholeByMeanSquare() {
     // blocks of 2 along rows: scores (mean square) 2.5, 0.5, 6.5, 0.125; half of 4 blocks pruned
     WeightMatrix w = matrix(2, 4, 1f, 2f, 1f, 0f, 3f, 2f, 0.5f, 0f);
-    SparseWeights sparse = (SparseWeights) Pruner.prune(PruneConfig.builder().targetSparsity(0.5).blockSize(2).build(),
+    SparseWeights sparse = (SparseWeights) Pruner.prune(PruneConfig.builder().targetSparsity(0.5).pruneBlockSize(2).build(),
         w);
     assertArrayEquals(new boolean[] {true, true, false, false, true, true, false, false}, kept(sparse));
     // a short last block (cols 5, block 2) is scored by its own mean square
     WeightMatrix odd = matrix(1, 5, 1f, 1f, 3f, 3f, 2f);
-    SparseWeights oddSparse = (SparseWeights) Pruner.prune(PruneConfig.builder().targetSparsity(0.6).blockSize(2)
+    SparseWeights oddSparse = (SparseWeights) Pruner.prune(PruneConfig.builder().targetSparsity(0.6).pruneBlockSize(2)
         .build(), odd);
     // 3 blocks (1, 9, 4); round(0.6 * 3) = 2 pruned
     assertArrayEquals(new boolean[] {false, false, true, true, false}, kept(oddSparse));
@@ -144,8 +144,8 @@ class PrunerTest {
   @Test
   void layerDependentErrorsNameTheField() {
     ConfigException block = assertThrows(ConfigException.class, () -> Pruner.prune(
-        PruneConfig.builder().blockSize(8).build(), matrix(1, 4, 1, 2, 3, 4)));
-    assertEquals("block_size", block.field());
+        PruneConfig.builder().pruneBlockSize(8).build(), matrix(1, 4, 1, 2, 3, 4)));
+    assertEquals("prune_block_size", block.field());
     ConfigException nm = assertThrows(ConfigException.class, () -> Pruner.prune(
         PruneConfig.builder().nmRatio(1, 4).build(), matrix(1, 6, 1, 2, 3, 4, 5, 6)));
     assertEquals("n_m_ratio", nm.field());

@@ -3,6 +3,7 @@ package dev.bitsweep.compress;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.bitsweep.bench.CompressionBenchmark;
+import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,10 +30,10 @@ class ThreadBudgetDeterminismTest {
   @ParameterizedTest
   @MethodSource("configs")
   void oneThreadAndThreeThreadsGiveTheSameLayer(Map<String, Object> fields) {
-    CompressionConfig config = CompressionConfigs.fromFields(fields);
-    float[] oneThread = ThreadBudget.call(1, () -> Compressors.compress(config, WEIGHTS)).decompress().values();
-    float[] threeThreads = ThreadBudget.call(3, () -> Compressors.compress(config, WEIGHTS)).decompress().values();
-    float[] commonPool = Compressors.compress(config, WEIGHTS).decompress().values();
+    CompressionConfig config = Methods.ALL.parse(fields);
+    float[] oneThread = ThreadBudget.call(1, () -> Methods.ALL.compress(config, WEIGHTS)).weights().decompress().values();
+    float[] threeThreads = ThreadBudget.call(3, () -> Methods.ALL.compress(config, WEIGHTS)).weights().decompress().values();
+    float[] commonPool = Methods.ALL.compress(config, WEIGHTS).weights().decompress().values();
     assertArrayEquals(oneThread, threeThreads);
     assertArrayEquals(oneThread, commonPool);
   }

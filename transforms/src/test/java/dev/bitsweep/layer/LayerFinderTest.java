@@ -70,8 +70,13 @@ class LayerFinderTest {
   @Test
   void reportsWhyTensorsAreSkipped() {
     LayerInventory quantized = LayerFinder.find(OnnxModel.read(TestModels.model("already_int8_opset13.onnx")).proto(), 2048);
-    assertTrue(quantized.skipped().stream().allMatch(s -> s.reason().startsWith("already quantized (INT8")),
-        quantized.skipped().toString());
+    assertTrue(quantized.skipped().stream().filter(s -> s.name().endsWith("_quantized"))
+        .allMatch(s -> s.reason().startsWith("already quantized (INT8")), quantized.skipped().toString());
+    // coremltools' rule: only tensors with more than weight_threshold elements are compressed
+    assertEquals("at weight_threshold (2048 elements; only tensors with more are compressed)",
+        quantized.skipped().stream().filter(s -> s.name().equals("fc3.weight")).findFirst().orElseThrow().reason());
+    assertEquals(List.of("fc3.weight"), LayerFinder.find(OnnxModel.read(TestModels.model("already_int8_opset13.onnx"))
+        .proto(), 2047).layers().stream().map(Layer::name).toList());
     LayerInventory small = LayerFinder.find(OnnxModel.read(TestModels.model("no_layers_opset13.onnx")).proto(), 2048);
     assertTrue(small.layers().isEmpty());
     assertTrue(small.skipped().stream().allMatch(s -> s.reason().matches("below weight_threshold \\(\\d+ < 2048 elements\\)")),

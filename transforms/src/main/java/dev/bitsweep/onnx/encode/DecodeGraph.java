@@ -4,21 +4,28 @@ import com.google.protobuf.ByteString;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Collects the initializers and nodes of one weight's decode subgraph, valid at one default-domain opset.
  *
  * <p>Every op helper picks the form of the op that exists at that opset (Slice with attributes before 10, Range
  * from 11, ...) or an equivalent built from older ops, so encoders never check opsets for these building blocks.
- * Tensor names are {@code <weight>~<n>}: derived from the weight's name, unique in the graph.
+ * Tensor names are {@code <weight>~<n>} for weights with short names and {@code ~<n>} otherwise (a long exporter
+ * name repeated on every decode tensor would cost more than small weights' payload), unique in the model; decode
+ * nodes carry no names of their own. Values another weight of the same graph already built (small constants, iotas,
+ * byte tables, triangles; see {@link SharedDecodeValues}) are reused, not rebuilt, and chains of Reshapes collapse.
  */
 final class DecodeGraph {
   static final int FLOAT = 1;
@@ -33,6 +40,9 @@ final class DecodeGraph {
   static final int UINT4 = 21;
   static final int INT4 = 22;
 
+  /** Weight names up to this length prefix the names of their decode tensors. */
+  static final int READABLE_NAME_LENGTH = 16;
+
   /** Block length of the MatMul prefix sums used before CumSum exists (opset 11). */
   private static final int PREFIX_BLOCK = 64;
 
@@ -45,15 +55,93 @@ final class DecodeGraph {
   private final Set<String> ops = new LinkedHashSet<>();
   private final Set<EncodingCatalog> components = new LinkedHashSet<>();
   private final List<String> notes = new ArrayList<>();
-  private final Map<String, String> smallConstants = new HashMap<>();
-  private final Map<Integer, String> triangles = new HashMap<>();
-  private final Map<Integer, String> byteTables = new HashMap<>();
+  private final SharedDecodeValues shared;
+  private final Predicate<String> inGraph;
+  /** Values of this decode by key: built here, or found in {@link #shared}. */
+  private final Map<String, String> values = new HashMap<>();
+  private final Map<String, SharedDecodeValues.Entry> created = new HashMap<>();
+  private final Set<String> reused = new LinkedHashSet<>();
+  private final Deque<Set<String>> opRecorders = new ArrayDeque<>();
+  private final Deque<Set<EncodingCatalog>> componentRecorders = new ArrayDeque<>();
+  /** Outputs of this decode's Reshape nodes and the tensor each reshapes. */
+  private final Map<String, String> reshapeSources = new HashMap<>();
   private int counter;
 
+  /** A decode on its own (nothing shared with other weights). */
   DecodeGraph(String weightName, int opset, Predicate<String> taken) {
-    this.prefix = weightName + "~";
+    this(weightName, opset, taken, new SharedDecodeValues(), taken, 0);
+  }
+
+  /**
+   * @param taken names that new tensors must not have (anywhere in the model)
+   * @param shared values other weights of the same graph built
+   * @param inGraph whether a name is defined in this graph (a shared value is reused only if it is)
+   * @param firstName where numbering of generated names starts
+   */
+  DecodeGraph(String weightName, int opset, Predicate<String> taken, SharedDecodeValues shared,
+      Predicate<String> inGraph, int firstName) {
+    this.prefix = weightName.length() <= READABLE_NAME_LENGTH ? weightName + "~" : "~";
     this.opset = opset;
     this.taken = taken;
+    this.shared = shared;
+    this.inGraph = inGraph;
+    this.counter = firstName;
+  }
+
+  /** The numbering position after this decode's names. */
+  int nextName() {
+    return counter;
+  }
+
+  /** Shared values this decode reads that earlier weights' nodes produce (its nodes must come after those). */
+  Set<String> reused() {
+    return reused;
+  }
+
+  /** Hands the values this decode built to the graph's shared values, once the decode is in the graph. */
+  void share() {
+    Set<String> kept = new HashSet<>();
+    initializers.forEach(t -> kept.add(t.getName()));
+    nodes.forEach(n -> kept.addAll(n.getOutputList()));
+    shared.addAll(created, kept);
+  }
+
+  /**
+   * The value under {@code key}: this decode's own, or another weight's of the same graph, or built now (and then
+   * offered to later weights).
+   */
+  private String sharedValue(String key, Supplier<String> build) {
+    String local = values.get(key);
+    if (local != null) {
+      return local;
+    }
+    SharedDecodeValues.Entry entry = shared.get(key, inGraph);
+    if (entry != null) {
+      entry.ops().forEach(this::recordOp);
+      entry.components().forEach(this::use);
+      reused.add(entry.name());
+      values.put(key, entry.name());
+      return entry.name();
+    }
+    Set<String> builtOps = new LinkedHashSet<>();
+    Set<EncodingCatalog> builtComponents = new LinkedHashSet<>();
+    opRecorders.push(builtOps);
+    componentRecorders.push(builtComponents);
+    String name;
+    try {
+      name = build.get();
+    } finally {
+      opRecorders.pop();
+      componentRecorders.pop();
+    }
+    values.put(key, name);
+    created.put(key, new SharedDecodeValues.Entry(name, List.copyOf(builtOps), List.copyOf(builtComponents)));
+    return name;
+  }
+
+  private void recordOp(String op) {
+    ops.add(op);
+    opRecorders.forEach(r -> r.add(op));
   }
 
   List<Onnx.TensorProto> initializers() {
@@ -71,6 +159,7 @@ final class DecodeGraph {
 
   void use(EncodingCatalog component) {
     components.add(component);
+    componentRecorders.forEach(r -> r.add(component));
   }
 
   Set<EncodingCatalog> components() {
@@ -85,15 +174,35 @@ final class DecodeGraph {
     return notes;
   }
 
-  long storedBytes() {
-    long bytes = 0;
-    for (Onnx.TensorProto t : initializers) {
-      bytes += t.getSerializedSize();
+  /**
+   * Drops what the final output does not depend on (Reshapes bypassed by a collapsed chain, their shape constants),
+   * except values offered to later weights.
+   */
+  void prune(String finalName) {
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      Set<String> consumed = new HashSet<>();
+      nodes.forEach(n -> consumed.addAll(n.getInputList()));
+      Set<String> sharedNames = new HashSet<>();
+      created.values().forEach(e -> sharedNames.add(e.name()));
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        String out = nodes.get(i).getOutput(0);
+        if (!out.equals(finalName) && !consumed.contains(out) && !sharedNames.contains(out)) {
+          nodes.remove(i);
+          changed = true;
+        }
+      }
+      if (!changed) {
+        for (int i = initializers.size() - 1; i >= 0; i--) {
+          String name = initializers.get(i).getName();
+          if (!name.equals(finalName) && !consumed.contains(name)) {
+            initializers.remove(i);
+            created.values().removeIf(e -> e.name().equals(name));
+          }
+        }
+      }
     }
-    for (Onnx.NodeProto.Builder n : nodes) {
-      bytes += n.build().getSerializedSize();
-    }
-    return bytes;
   }
 
   private String fresh() {
@@ -107,6 +216,12 @@ final class DecodeGraph {
 
   /** Renames the most recent output {@code last} (a node output or an initializer) to {@code finalName}. */
   void renameOutput(String last, String finalName) {
+    if (reused.contains(last)) {
+      // another weight's value, read under its own name: the weight is an Identity of it
+      last = node("Identity", List.of(last));
+    }
+    String renamed = last;
+    created.values().removeIf(e -> e.name().equals(renamed));
     for (int i = nodes.size() - 1; i >= 0; i--) {
       Onnx.NodeProto.Builder n = nodes.get(i);
       for (int o = 0; o < n.getOutputCount(); o++) {
@@ -129,18 +244,15 @@ final class DecodeGraph {
 
   /** A new initializer; small constants (shapes, scalars) with equal type, dims and bytes are stored once. */
   String initializer(int dataType, long[] dims, byte[] raw) {
-    String key = null;
     if (raw.length <= 64) {
-      key = dataType + Arrays.toString(dims) + Arrays.toString(raw);
-      String existing = smallConstants.get(key);
-      if (existing != null) {
-        return existing;
-      }
+      return sharedValue("constant " + dataType + Arrays.toString(dims) + Arrays.toString(raw),
+          () -> newInitializer(dataType, dims, raw));
     }
+    return newInitializer(dataType, dims, raw);
+  }
+
+  private String newInitializer(int dataType, long[] dims, byte[] raw) {
     String name = fresh();
-    if (key != null) {
-      smallConstants.put(key, name);
-    }
     Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(dataType);
     for (long d : dims) {
       t.addDims(d);
@@ -206,12 +318,12 @@ final class DecodeGraph {
 
   String node(String op, List<String> inputs, Onnx.AttributeProto... attributes) {
     String out = fresh();
-    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setName(out).setOpType(op).addAllInput(inputs).addOutput(out);
+    Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).addAllInput(inputs).addOutput(out);
     for (Onnx.AttributeProto a : attributes) {
       n.addAttribute(a);
     }
     nodes.add(n);
-    ops.add(op);
+    recordOp(op);
     return out;
   }
 
@@ -236,8 +348,12 @@ final class DecodeGraph {
     return node("Cast", List.of(x), intAttr("to", to));
   }
 
+  /** Reshape; a Reshape of this decode's own Reshape reads the original tensor instead (the inner one is pruned). */
   String reshape(String x, long... shape) {
-    return node("Reshape", List.of(x, int64s(shape)));
+    String source = reshapeSources.getOrDefault(x, x);
+    String out = node("Reshape", List.of(source, int64s(shape)));
+    reshapeSources.put(out, source);
+    return out;
   }
 
   String add(String a, String b) {
@@ -257,7 +373,8 @@ final class DecodeGraph {
   }
 
   String gather(String data, String indices, int axis) {
-    return node("Gather", List.of(data, indices), intAttr("axis", axis));
+    // axis 0 is Gather's default at every opset
+    return axis == 0 ? node("Gather", List.of(data, indices)) : node("Gather", List.of(data, indices), intAttr("axis", axis));
   }
 
   String transpose(String x, long... perm) {
@@ -287,6 +404,10 @@ final class DecodeGraph {
 
   /** int32 [n] = 0, 1, ..., n-1. */
   String iota(int n) {
+    return sharedValue("iota " + n, () -> buildIota(n));
+  }
+
+  private String buildIota(int n) {
     if (opset >= 11) {
       return node("Range", List.of(int32Scalar(0), int32Scalar(n), int32Scalar(1)));
     }
@@ -312,12 +433,17 @@ final class DecodeGraph {
    * padding): one Gather of every byte's values from a [256, 8/bits] table computed from an iota.
    */
   String unpackPlane(String packed, int packedBytes, int bits) {
+    return unpackPlane(packed, packedBytes, bits, 0);
+  }
+
+  /** The same with every value multiplied by {@code 2^shift} (bits {@code shift..} of a multi-plane code). */
+  String unpackPlane(String packed, int packedBytes, int bits, int shift) {
     String bytes = cast(packed, INT32);
     if (bits == 8) {
       use(EncodingCatalog.UNPACK_ARITH);
-      return bytes;
+      return shift == 0 ? bytes : mul(bytes, int32Scalar(1 << shift));
     }
-    String values = gather(byteTable(bits), bytes, 0);
+    String values = gather(byteTable(bits, shift), bytes, 0);
     return reshape(values, (long) packedBytes * (8 / bits));
   }
 
@@ -327,7 +453,25 @@ final class DecodeGraph {
       use(EncodingCatalog.UNPACK_ARITH);
       return iota(256);
     }
-    return byteTables.computeIfAbsent(bits, this::buildByteTable);
+    return sharedValue("byte table " + bits, () -> buildByteTable(bits));
+  }
+
+  /** The byte table times {@code 2^shift}: a plane's values already in place for the sum of planes. */
+  String byteTable(int bits, int shift) {
+    if (shift == 0) {
+      return byteTable(bits);
+    }
+    return sharedValue("byte table " + bits + " << " + shift, () -> mul(byteTable(bits), int32Scalar(1 << shift)));
+  }
+
+  /** {@link #byteTable(int, int)} as {@code [256, 2, ..., 2]}: the {@code 8 / bits} values of a byte in halves. */
+  String byteTableInHalves(int bits, int shift) {
+    long[] dims = CodeStream.halvings(256, 8 / bits);
+    if (dims.length == 2) {
+      return byteTable(bits, shift);
+    }
+    return sharedValue("byte table " + bits + " << " + shift + " in halves",
+        () -> reshape(byteTable(bits, shift), dims));
   }
 
   private String buildByteTable(int bits) {
@@ -388,7 +532,7 @@ final class DecodeGraph {
 
   /** float [n, n] with ones where row <= column. */
   private String upperTriangle(int n) {
-    return triangles.computeIfAbsent(n, this::buildUpperTriangle);
+    return sharedValue("triangle " + n, () -> buildUpperTriangle(n));
   }
 
   private String buildUpperTriangle(int n) {

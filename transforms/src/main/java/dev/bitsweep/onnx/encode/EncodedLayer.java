@@ -12,7 +12,9 @@ import java.util.stream.Collectors;
  * @param ops the op types of the decode subgraph (empty for a plain initializer)
  * @param minOpset the lowest default-domain opset this encoding can be built for
  * @param minOrtVersion the oldest ONNX Runtime that decodes it (see {@link EncodingCatalog})
- * @param storedBytes serialized bytes of the encoded initializers and decode nodes
+ * @param storedBytes the bytes the encoding adds to the model file: its initializers and decode nodes as serialized
+ *     in the graph, field framing included (not IR 3's graph-input entries of those initializers); a value shared by
+ *     several weights' decodes counts with the first
  * @param payloadBytes the theoretical payload ({@code CompressedWeights.payloadBytes()})
  * @param notes why a less compact or less preferred form was chosen, empty when none was needed
  */

@@ -45,8 +45,22 @@ final class QuantizedDecode {
 
   /** Every code stored: typed int8/uint8, or ONNX INT4/UINT4 at opset 21, or 4-bit packed in uint8 below. */
   static String decodeAll(DecodeGraph g, QuantizedWeights q) {
+    return decodeAll(g, q, new long[] {q.rows(), q.cols()});
+  }
+
+  /**
+   * Whether the codes can be stored in the weight's own shape and dequantized by one DequantizeLinear, with no
+   * Reshape after it: typed codes (8-bit, or 4-bit from opset 21), per tensor or per output channel on axis 0.
+   */
+  static boolean dequantizesInPlace(int opset, QuantizedWeights q, boolean rowsAreAxis0) {
+    boolean typed = q.dtype().bits() == 8 || opset >= 21;
+    return typed && q.granularity() != Granularity.PER_BLOCK && dequantizeLinearAvailable(opset, q.granularity())
+        && (rowsAreAxis0 || q.granularity() == Granularity.PER_TENSOR);
+  }
+
+  /** {@link #decodeAll} with the codes stored as {@code dims}: [rows, cols], or the weight's shape when in place. */
+  static String decodeAll(DecodeGraph g, QuantizedWeights q, long[] dims) {
     int bits = q.dtype().bits();
-    long[] dims = {q.rows(), q.cols()};
     if (bits == 8) {
       return dequantize(g, q, g.initializer(q.dtype().onnxType(), dims, q.codes()), q.dtype().onnxType());
     }

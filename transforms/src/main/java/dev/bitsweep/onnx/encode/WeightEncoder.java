@@ -6,13 +6,16 @@ import dev.bitsweep.compress.Float16;
 import dev.bitsweep.compress.PalettizedWeights;
 import dev.bitsweep.compress.QuantizedWeights;
 import dev.bitsweep.compress.SparseWeights;
+import com.google.protobuf.CodedOutputStream;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -29,6 +32,11 @@ import java.util.Set;
 public final class WeightEncoder {
   private final int opset;
   private final long irVersion;
+  /** Names of the whole model this encoder edits, and every name it generated: new names avoid them all. */
+  private final Set<String> modelNames = new HashSet<>();
+  /** Per graph (by identity: the builder a caller passes for that graph), what its weights' decodes share. */
+  private final Map<Onnx.GraphProto.Builder, SharedDecodeValues> shared = new IdentityHashMap<>();
+  private int nextName;
 
   /**
    * @param opset the model's default-domain ("" / ai.onnx) opset version
@@ -43,11 +51,17 @@ public final class WeightEncoder {
     this.irVersion = irVersion;
   }
 
-  /** An encoder for this model's default-domain opset and IR version. */
+  /**
+   * An encoder for this model's default-domain opset and IR version. Use one encoder for all weights of a model:
+   * decodes in the same graph then share their constants and unpack tables, and generated names are unique in the
+   * whole model.
+   */
   public static WeightEncoder forModel(Onnx.ModelProtoOrBuilder model) {
     for (Onnx.OperatorSetIdProto id : model.getOpsetImportList()) {
       if (id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx")) {
-        return new WeightEncoder((int) id.getVersion(), model.getIrVersion());
+        WeightEncoder encoder = new WeightEncoder((int) id.getVersion(), model.getIrVersion());
+        collectNames(model.getGraph(), encoder.modelNames);
+        return encoder;
       }
     }
     throw new IllegalArgumentException("the model imports no default-domain opset; it cannot hold standard ONNX ops");
@@ -96,8 +110,10 @@ public final class WeightEncoder {
           + "(the model has opset " + opset + "); skip this layer or convert the model");
     }
 
-    Set<String> taken = allNames(graph.build());
-    DecodeGraph g = new DecodeGraph(tensorName, opset, taken::contains);
+    Set<String> inGraph = allNames(graph.build());
+    SharedDecodeValues graphShared = shared.computeIfAbsent(graph, k -> new SharedDecodeValues());
+    DecodeGraph g = new DecodeGraph(tensorName, opset, n -> inGraph.contains(n) || modelNames.contains(n),
+        graphShared, inGraph::contains, nextName);
     String family = family(weights);
     if (weights instanceof SparseWeights s && !SparseLayout.supports(opset, (long) s.rows() * s.cols())) {
       g.note("opset " + opset + " has no CumSum and the float MatMul prefix sums are exact only up to 2^24 weights: "
@@ -112,6 +128,14 @@ public final class WeightEncoder {
     }
     if (weights instanceof DenseWeights dense) {
       storeDense(g, layout, dense, outputType, tensorName);
+    } else if (weights instanceof QuantizedWeights q && QuantizedDecode.dequantizesInPlace(opset, q, inPlace(layout))) {
+      QuantizedDecode.validate(q, tensorName);
+      String restored = QuantizedDecode.decodeAll(g, q, layout.shape());
+      if (outputType != DecodeGraph.FLOAT) {
+        g.use(outputType == DecodeGraph.FLOAT16 ? EncodingCatalog.CAST_FP16 : EncodingCatalog.CAST_BF16);
+        restored = g.cast(restored, outputType);
+      }
+      g.renameOutput(restored, tensorName);
     } else {
       String canonical = decodeCanonical(g, weights, tensorName);
       String restored = restoreLayout(g, layout, canonical);
@@ -121,25 +145,52 @@ public final class WeightEncoder {
       }
       g.renameOutput(restored, tensorName);
     }
+    g.prune(tensorName);
 
     slot.remove(graph);
+    long storedBytes = 0;
     List<Onnx.NodeProto> nodes = new ArrayList<>();
     if (constantsOnly) {
       g.initializers().forEach(t -> nodes.add(constantNode(t)));
     } else {
-      graph.addAllInitializer(g.initializers());
-      if (irVersion < 4) {
-        // IR 3 requires every initializer to be a graph input (ONNX Runtime still treats them as constants).
-        g.initializers().forEach(t -> graph.addInput(valueInfo(t)));
+      for (Onnx.TensorProto t : g.initializers()) {
+        graph.addInitializer(t);
+        storedBytes += CodedOutputStream.computeMessageSize(Onnx.GraphProto.INITIALIZER_FIELD_NUMBER, t);
+        if (irVersion < 4) {
+          // IR 3 requires every initializer to be a graph input (ONNX Runtime still treats them as constants).
+          graph.addInput(valueInfo(t));
+        }
       }
     }
     nodes.addAll(g.nodes());
+    int at = insertionPoint(graph, g.reused());
     for (int i = 0; i < nodes.size(); i++) {
-      graph.addNode(i, nodes.get(i));
+      graph.addNode(at + i, nodes.get(i));
+      storedBytes += CodedOutputStream.computeMessageSize(Onnx.GraphProto.NODE_FIELD_NUMBER, nodes.get(i));
     }
+    g.share();
+    nextName = g.nextName();
+    g.initializers().forEach(t -> modelNames.add(t.getName()));
+    nodes.forEach(n -> modelNames.addAll(n.getOutputList()));
     List<String> ops = new ArrayList<>(g.ops());
-    return EncodedLayer.of(tensorName, family, new ArrayList<>(g.components()), ops, g.storedBytes(),
+    return EncodedLayer.of(tensorName, family, new ArrayList<>(g.components()), ops, storedBytes,
         weights.payloadBytes(), g.notes());
+  }
+
+  /** Decode nodes go first in the graph, but after the nodes of shared values they read. */
+  private static int insertionPoint(Onnx.GraphProto.Builder graph, Set<String> reused) {
+    int at = 0;
+    if (reused.isEmpty()) {
+      return at;
+    }
+    for (int i = 0; i < graph.getNodeCount(); i++) {
+      for (String output : graph.getNodeOrBuilder(i).getOutputList()) {
+        if (reused.contains(output)) {
+          at = i + 1;
+        }
+      }
+    }
+    return at;
   }
 
   private static String family(CompressedWeights weights) {
@@ -184,6 +235,11 @@ public final class WeightEncoder {
       decoded = sparse.keptFloats(g, ((DenseWeights) kept).matrix().values());
     }
     return sparse.applyMask(g, decoded);
+  }
+
+  /** Whether the canonical layout is the weight's own order of values (rows on axis 0, no transpose). */
+  private static boolean inPlace(CanonicalLayout layout) {
+    return Arrays.equals(layout.inversePermutation(), identity(layout.permutedShape().length));
   }
 
   private static String restoreLayout(DecodeGraph g, CanonicalLayout layout, String canonical) {
@@ -259,13 +315,13 @@ public final class WeightEncoder {
   }
 
   /** Every tensor and node name used in the graph and its subgraphs (new names must not collide or shadow). */
-  static Set<String> allNames(Onnx.GraphProto graph) {
+  static Set<String> allNames(Onnx.GraphProtoOrBuilder graph) {
     Set<String> names = new HashSet<>();
     collectNames(graph, names);
     return names;
   }
 
-  private static void collectNames(Onnx.GraphProto graph, Set<String> names) {
+  private static void collectNames(Onnx.GraphProtoOrBuilder graph, Set<String> names) {
     graph.getInitializerList().forEach(t -> names.add(t.getName()));
     graph.getInputList().forEach(v -> names.add(v.getName()));
     graph.getOutputList().forEach(v -> names.add(v.getName()));

@@ -19,5 +19,9 @@
  *       Where (9) or an exact Mul/Add form.</li>
  * </ul>
  * {@link dev.bitsweep.onnx.encode.EncodingCatalog} lists the components with their ops, minimum opset and runtime.
+ *
+ * <p>One encoder per model: the decodes of one graph share small constants, iotas and byte tables
+ * ({@link dev.bitsweep.onnx.encode.SharedDecodeValues}), generated names are short and unique in the model, so a
+ * model of many small layers stays near its payload.
  */
 package dev.bitsweep.onnx.encode;

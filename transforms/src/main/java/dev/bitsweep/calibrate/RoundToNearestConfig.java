@@ -1,11 +1,14 @@
-package dev.bitsweep.compress;
+package dev.bitsweep.calibrate;
 
+import dev.bitsweep.compress.CompressionConfig;
+import dev.bitsweep.compress.ConfigException;
+import dev.bitsweep.compress.FieldReader;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Round to nearest on GPTQ's own n-bit grid ({@code dev.bitsweep.calibrate.RoundToNearest}): the same scales, codes
+ * Round to nearest on GPTQ's own n-bit grid ({@link RoundToNearest}): the same scales, codes
  * and storage as {@code gptq} with the same nbits, group_size and symmetric, without the error feedback. The
  * baseline a gptq config is compared against, also at bit widths linear_quantize does not offer (2, 3, 5-7).
  *
@@ -42,7 +45,7 @@ public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) 
     return fields;
   }
 
-  static RoundToNearestConfig fromFields(Map<String, Object> fields) {
+  public static RoundToNearestConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
     Integer nbits = reader.integer("nbits");
     if (nbits == null) {

@@ -3,7 +3,12 @@ package dev.bitsweep.calibrate;
 import dev.bitsweep.compress.QuantDtype;
 
 /**
- * The n-bit uniform grid GPTQ and SparseGPT round onto: {@code w ≈ (float) (q - zero) * scale}, exactly as
+ * The n-bit uniform grid GPTQ, SparseGPT and {@code rtn} round onto (the GPTQ reference's grid, 2..8 bits). Not
+ * {@link dev.bitsweep.compress.LinearQuantizer}, which is coremltools' {@code linear_quantize} (int4/int8 only,
+ * symmetric scale max|w| / 127 or / 7 with the most negative code unused); results differ by design, so each
+ * method keeps its own grid.
+ *
+ * <p>Grid: {@code w ≈ (float) (q - zero) * scale}, exactly as
  * {@link dev.bitsweep.compress.QuantizedWeights#decompress()} and ONNX DequantizeLinear decode it.
  *
  * <p>Asymmetric grids span [min(lo, 0), max(hi, 0)] with an integer zero point and unsigned codes 0..2^n-1.
@@ -11,13 +16,13 @@ import dev.bitsweep.compress.QuantDtype;
  * point (the GPTQ reference's grid, shifted by its zero point (2^n)/2). Codes must fit the ONNX container type, so
  * n ≤ 4 uses INT4/UINT4 and n ≤ 8 INT8/UINT8; a 3-bit grid simply uses part of the INT4 range.
  */
-final class UniformGrid {
+final class GptqGrid {
   private final int nbits;
   private final boolean symmetric;
   private final int minCode;
   private final int maxCode;
 
-  UniformGrid(int nbits, boolean symmetric) {
+  GptqGrid(int nbits, boolean symmetric) {
     if (nbits < 2 || nbits > 8) {
       throw new IllegalArgumentException("grid bits must be within 2..8, got " + nbits);
     }
