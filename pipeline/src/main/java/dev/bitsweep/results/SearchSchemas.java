@@ -44,6 +44,7 @@ public final class SearchSchemas {
       .optionalDouble("predicted_budget_loss")
       .requiredBoolean("meets_budget")
       .optionalDouble("bits_per_weight")
+      .optionalDouble("predicted_bits_per_weight")
       .optionalLong("layer_bytes")
       .optionalLong("compressed_bytes")
       .optionalDouble("size_ratio")

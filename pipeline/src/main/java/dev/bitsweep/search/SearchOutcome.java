@@ -21,7 +21,8 @@ public record SearchOutcome(String searchId, Path out, String status, PlanRow be
 
   /** One evaluated (or unfound) plan. */
   public record PlanRow(String planId, int iteration, String status, String note, double predictedMetric,
-      Double measuredMetric, double predictedBudgetLoss, boolean meetsBudget, Double bitsPerWeight, Long layerBytes,
+      Double measuredMetric, double predictedBudgetLoss, boolean meetsBudget, Double bitsPerWeight,
+      Double predictedBitsPerWeight, Long layerBytes,
       Long compressedBytes, Double sizeRatio, java.util.Map<String, Integer> layersPerCandidate, String packagePath,
       String specPath, String coremltoolsPaths) {}
 

@@ -303,11 +303,12 @@ public final class SearchRunner {
       double trueMax = budget.maxLoss(baseline);
       double predictedMax = trueMax;
       SearchOutcome.PlanRow bestMet = null;
+      long bestMetPredictedBytes = Long.MAX_VALUE; // compared with the solver's (predicted) sizes
       boolean seeded = false;
       for (int iteration = 1; iteration <= spec.maxIterations(); iteration++) {
         Optional<MultipleChoiceKnapsack.Solution> solution = solver.smallestWithin(predictedMax);
         boolean done = solution.isEmpty() || compressesNothing(solution.get())
-            || bestMet != null && solution.get().bytes() >= bestMet.layerBytes()
+            || solution.get().bytes() >= bestMetPredictedBytes
             || evaluated.containsKey(planId(solution.get()));
         if (done && !seeded && cheapestUniform != null
             && (bestMet == null || cheapestUniform.layerBytes() < bestMet.layerBytes())) {
@@ -345,6 +346,7 @@ public final class SearchRunner {
         double measuredLoss = Budget.loss(metric, baseline, row.measuredMetric());
         if (row.meetsBudget()) {
           bestMet = row;
+          bestMetPredictedBytes = s.bytes();
           double slack = trueMax - measuredLoss;
           if (slack <= 0) {
             if (!seeded && cheapestUniform != null && cheapestUniform.layerBytes() < row.layerBytes()) {
@@ -381,6 +383,9 @@ public final class SearchRunner {
         if (row.status().equals("failed") || row.meetsBudget()) {
           return row.status().equals("failed") ? "failed" : "met";
         }
+        if (cap.bytes() == null || row.compressedBytes() == null) {
+          return "exhausted"; // bits per weight are exact: a plan within the cap always fits it
+        }
         capBytes -= row.compressedBytes() - cap.bytes(); // the package's own overhead was underestimated
       }
       return "iterations";
@@ -402,7 +407,7 @@ public final class SearchRunner {
     private SearchOutcome.PlanRow unfound(int iteration, String status, String note, double predictedMax) {
       console.println("  " + note);
       return new SearchOutcome.PlanRow("none", iteration, status, note, Double.NaN, null, predictedMax, false, null,
-          null, null, null, Map.of(), null, null, null);
+          null, null, null, null, Map.of(), null, null, null);
     }
 
     private SearchOutcome.PlanRow evaluate(MultipleChoiceKnapsack.Solution s, int iteration, double predictedMax) {
@@ -454,16 +459,31 @@ public final class SearchRunner {
       if (run == null || !"ok".equals(SearchTables.text(run, "status"))) {
         String error = run == null ? "the plan's sweep wrote no run row" : SearchTables.text(run, "error");
         row = new SearchOutcome.PlanRow(planId, iteration, "failed", error, predictedMetric, null, predictedMax, false,
-            bitsPerWeight, s.bytes(), null, null, perCandidate, null, specPath, String.join(",", coremlPaths));
+            null, bitsPerWeight, null, null, null, perCandidate, null, specPath, String.join(",", coremlPaths));
       } else {
         Double measured = metricValue(run, metric);
         Long packageBytes = SearchTables.integer(run, "compressed_bytes");
-        boolean meets = measured != null && SearchRunner.meets(spec, baseline, measured, bitsPerWeight, packageBytes);
+        // measured sizes: encodings of one model share decode constants, so layer bytes are not exactly additive
+        long layerBytes = 0;
+        for (GenericRecord layerRow : SearchTables.read(outcome.out(), "layers", outcome.sweepId())) {
+          if (planId.equals(SearchTables.text(layerRow, "config_id"))) {
+            Long bytes = SearchTables.integer(layerRow, "compressed_bytes");
+            layerBytes += bytes != null ? bytes : SearchTables.integer(layerRow, "original_bytes");
+          }
+        }
+        for (int i = 0; i < options.size(); i++) {
+          if (options.get(i).candidate().equals(FP32)) {
+            layerBytes += options.get(i).bytes();
+          }
+        }
+        double measuredBits = 8.0 * layerBytes / totalParams;
+        boolean meets = measured != null && SearchRunner.meets(spec, baseline, measured, measuredBits, packageBytes);
         row = new SearchOutcome.PlanRow(planId, iteration, meets ? "met" : "missed", null, predictedMetric, measured,
-            predictedMax, meets, bitsPerWeight, s.bytes(), packageBytes, SearchTables.number(run, "size_ratio"),
-            perCandidate, SearchTables.text(run, "package_path"), specPath, String.join(",", coremlPaths));
+            predictedMax, meets, measuredBits, bitsPerWeight, layerBytes, packageBytes,
+            SearchTables.number(run, "size_ratio"), perCandidate, SearchTables.text(run, "package_path"), specPath,
+            String.join(",", coremlPaths));
         console.printf(Locale.ROOT, "  plan %s: measured %s %s (predicted %s), %.3f bits/weight: %s%n", planId,
-            metric.label(), fmt(measured), fmt(predictedMetric), bitsPerWeight, meets ? "meets the budget" : "misses");
+            metric.label(), fmt(measured), fmt(predictedMetric), measuredBits, meets ? "meets the budget" : "misses");
       }
       evaluated.put(planId, row);
       return row;
@@ -526,6 +546,7 @@ public final class SearchRunner {
       r.put("predicted_budget_loss", Double.isNaN(p.predictedBudgetLoss()) ? null : p.predictedBudgetLoss());
       r.put("meets_budget", p.meetsBudget());
       r.put("bits_per_weight", p.bitsPerWeight());
+      r.put("predicted_bits_per_weight", p.predictedBitsPerWeight());
       r.put("layer_bytes", p.layerBytes());
       r.put("compressed_bytes", p.compressedBytes());
       r.put("size_ratio", p.sizeRatio());

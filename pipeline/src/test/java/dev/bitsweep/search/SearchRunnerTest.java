@@ -111,17 +111,21 @@ class SearchRunnerTest {
     assertEquals("met", last.get("status"));
     assertEquals(plans.size(), ((Number) last.get("iterations")).intValue());
     assertEquals(best.measuredMetric(), (Double) last.get("measured_metric"), 0.0);
-    // the plan's size: its layers' stored bytes over all searched weights
-    List<Map<String, Object>> layerRows = query("SELECT sum(compressed_bytes) AS bytes FROM " + table(out, "layers")
-        + " WHERE config_id = '" + best.planId() + "'");
-    long fp32Bytes = 0; // layers left original count at their fp32 size
+    // the plan's size as measured: its layers' stored bytes in its own sweep, layers left fp32 at their 4 bytes each
+    Map<String, Object> measured = query("SELECT coalesce(sum(compressed_bytes), 0) AS bytes, count(*) AS n FROM "
+        + table(out, "layers") + " WHERE config_id = '" + best.planId() + "'").get(0);
+    List<Map<String, Object>> sizes = query("SELECT DISTINCT layer, original_bytes, params FROM "
+        + table(out, "sensitivity") + " WHERE sweep_id = '" + first.searchId() + "'");
     Map<String, Integer> perCandidate = best.layersPerCandidate();
     assertEquals(2, perCandidate.values().stream().mapToInt(Integer::intValue).sum());
-    if (!perCandidate.containsKey("fp32")) {
-      assertEquals(((Number) layerRows.get(0).get("bytes")).longValue(), best.layerBytes().longValue());
-    } else {
-      assertTrue(best.layerBytes() > fp32Bytes);
+    long fp32 = perCandidate.getOrDefault("fp32", 0);
+    assertEquals(2 - fp32, ((Number) measured.get("n")).longValue());
+    long totalParams = sizes.stream().mapToLong(r -> ((Number) r.get("params")).longValue()).sum();
+    if (fp32 == 0) {
+      assertEquals(((Number) measured.get("bytes")).longValue(), best.layerBytes().longValue());
     }
+    assertEquals(8.0 * best.layerBytes() / totalParams, best.bitsPerWeight(), 1e-12);
+    assertEquals(best.bitsPerWeight(), (Double) last.get("bits_per_weight"), 0.0);
     assertTrue(Files.isRegularFile(out.resolve(best.packagePath())));
     assertTrue(Files.isRegularFile(out.resolve(best.specPath())));
     // every plan and uniform config is on the frontier or dominated
