@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
       "packages every config as a standard ONNX model, evaluates it against the original with ONNX Runtime and",
       "writes the results as Parquet tables (runs/ and layers/, Hive-partitioned by sweep_id)."
     },
-    subcommands = {SweepCommand.class, LayersCommand.class, ReportCommand.class, BenchCommand.class, BenchClusterCommand.class,
-        GenerateLmCommand.class,
+    subcommands = {SweepCommand.class, SearchCommand.class, LayersCommand.class, ReportCommand.class, BenchCommand.class,
+        BenchClusterCommand.class, GenerateLmCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

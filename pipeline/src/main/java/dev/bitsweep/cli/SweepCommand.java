@@ -62,6 +62,10 @@ final class SweepCommand implements Callable<Integer> {
   public Integer call() {
     Launch launch = new Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
         filesToStage == null ? List.of() : filesToStage);
+    if (dev.bitsweep.spec.SweepSpec.read(spec).configs().isEmpty()) { // only a search: section
+      throw new dev.bitsweep.spec.SpecException(spec + ": this spec has a search: section and no configs; run"
+          + " `bitsweep search " + spec + "`");
+    }
     SweepOutcome outcome = new SweepRunner(System.out).fresh(fresh).run(spec, launch);
     System.out.println();
     System.out.print(Report.table(outcome.runs()));

@@ -53,7 +53,7 @@ public record SweepSpec(
   }
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
-      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid");
+      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
 
   /** Keys of a {@code task:} map; {@code name} is the task, the rest its fields. */
@@ -125,7 +125,7 @@ public record SweepSpec(
         }
       }
     }
-    if (configs.isEmpty()) {
+    if (configs.isEmpty() && !top.containsKey("search")) { // a search spec's configs come from dev.bitsweep.search
       throw root.error("the sweep has no configs: add a 'configs' list or a 'grid' (see calibration-data/digits/sweep.yaml)");
     }
     if (calibrationData == null) {
