@@ -707,6 +707,7 @@ public final class SearchRunner {
       case CLASSIFICATION -> Budget.Metric.ACCURACY;
       case AGREEMENT -> Budget.Metric.AGREEMENT;
       case EMBEDDING -> Budget.Metric.EMBEDDING_COSINE;
+      default -> Budget.Metric.OUTPUT_SNR_DB;
     };
   }
 

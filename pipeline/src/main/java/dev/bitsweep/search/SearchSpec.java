@@ -123,6 +123,7 @@ public record SearchSpec(SweepSpec sweep, List<Candidate> candidates, Budget bud
       case CLASSIFICATION -> Budget.Metric.ACCURACY;
       case AGREEMENT -> Budget.Metric.AGREEMENT;
       case EMBEDDING -> Budget.Metric.EMBEDDING_COSINE;
+      default -> Budget.Metric.OUTPUT_SNR_DB;
     };
     Budget.Metric metric = defaultMetric;
     if (keys.containsKey("metric")) {
