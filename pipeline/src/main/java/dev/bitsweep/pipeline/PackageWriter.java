@@ -33,7 +33,8 @@ final class PackageWriter {
     if (error == null) {
       try {
         Packager.Written written = Packager.write(WorkerCache.model(plan.modelPath()), weights(layers),
-            provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())));
+            provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())),
+            plan.packageExternalDataBytes());
         List<LayerResult> results = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
           EncodedLayer encoded = written.encodings().get(i);

@@ -10,6 +10,7 @@ import dev.bitsweep.layer.LayerInventory;
 import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.onnx.OnnxModel;
+import dev.bitsweep.onnx.external.ModelSize;
 import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
 import dev.bitsweep.spec.SweepSpec;
@@ -57,9 +58,9 @@ public final class SweepPlanner {
     String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples);
     Path out = (outOverride != null ? outOverride : spec.out()).toAbsolutePath().normalize();
     Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
-    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
+    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), ModelSize.totalBytes(model.path(), model.proto()),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), spec.packageExternalDataBytes());
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
     return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration);

@@ -4,6 +4,7 @@ import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.methods.Methods;
+import dev.bitsweep.packaging.Packager;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,8 @@ public record SweepSpec(
     int calibrationSamples,
     long weightThreshold,
     Path out,
-    List<SweepConfig> configs)
+    List<SweepConfig> configs,
+    long packageExternalDataBytes)
     implements Serializable {
 
   public enum Task {
@@ -44,12 +46,23 @@ public record SweepSpec(
   }
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
-      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid");
+      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid",
+      "package_external_data_bytes");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
 
   public SweepSpec {
     Objects.requireNonNull(model, "model");
     configs = List.copyOf(configs);
+    if (packageExternalDataBytes < 1) {
+      throw new IllegalArgumentException("package_external_data_bytes must be >= 1, got " + packageExternalDataBytes);
+    }
+  }
+
+  /** A spec whose packages use external data only when the source does or when they pass 1 GiB. */
+  public SweepSpec(String name, Path specFile, Path model, Task task, Path evalData, int evalSamples, int batchSize,
+      Path calibrationData, int calibrationSamples, long weightThreshold, Path out, List<SweepConfig> configs) {
+    this(name, specFile, model, task, evalData, evalSamples, batchSize, calibrationData, calibrationSamples,
+        weightThreshold, out, configs, Packager.DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
   public static SweepSpec read(Path specFile) {
@@ -84,6 +97,12 @@ public record SweepSpec(
     if (weightThreshold < 0) {
       throw top.get("weight_threshold").error("weight_threshold must be >= 0 elements");
     }
+    long packageExternalDataBytes = top.containsKey("package_external_data_bytes")
+        ? top.get("package_external_data_bytes").integer() : Packager.DEFAULT_EXTERNAL_DATA_BYTES;
+    if (packageExternalDataBytes < 1) {
+      throw top.get("package_external_data_bytes").error("package_external_data_bytes must be >= 1 (packages larger"
+          + " than this many bytes are written with external data; default " + Packager.DEFAULT_EXTERNAL_DATA_BYTES + ")");
+    }
     Path out = top.containsKey("out") ? Path.of(top.get("out").text()) : Path.of("bitsweep-out", name);
 
     List<SweepConfig> configs = new ArrayList<>();
@@ -104,7 +123,7 @@ public record SweepSpec(
       throw root.error("the sweep has no configs: add a 'configs' list or a 'grid' (see calibration-data/digits/sweep.yaml)");
     }
     return new SweepSpec(name, specFile.toAbsolutePath(), model, task, evalData, evalSamples, batchSize,
-        calibrationData, calibrationSamples, weightThreshold, out, configs);
+        calibrationData, calibrationSamples, weightThreshold, out, configs, packageExternalDataBytes);
   }
 
   private static void add(List<SweepConfig> configs, Map<String, Integer> idLines, YamlNode entry, SweepConfig config) {
