@@ -56,12 +56,15 @@ class ExternalDataSweepTest {
       "");
 
   @TempDir Path work;
+  private String consoleText;
 
   /** onnx 1.12 with size_threshold=0 and convert_attribute: every initializer and the Constant's tensor external. */
   @Test
   void allTensorsExternal() throws Exception {
     Path model = copyModel(FIXTURES.resolve("all"), "model.onnx.data");
     checkSweep(model, sweep(model, ""), List.of(model.resolveSibling("model.onnx.data")));
+    assertTrue(consoleText.contains("  model   " + model + " (" + (Files.size(model)
+        + Files.size(model.resolveSibling("model.onnx.data"))) + " bytes with external data, opset 17"), consoleText);
   }
 
   /** Only tensors of >= 1 KiB external, in a data file of another name; the biases stay inline. */
@@ -110,8 +113,12 @@ class ExternalDataSweepTest {
     Path spec = work.resolve("sweep.yaml");
     Files.writeString(spec, "name: external\nmodel: " + model + "\ntask: agreement\neval_data: eval\nbatch_size: 3\n"
         + extra + CONFIGS);
-    return new SweepRunner(System.out).run(spec, Launch.embedded().withRunner("direct").withOut(work.resolve("out")))
-        .out();
+    java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+    Path out = new SweepRunner(new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8))
+        .run(spec, Launch.embedded().withRunner("direct").withOut(work.resolve("out"))).out();
+    consoleText = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+    System.out.print(consoleText);
+    return out;
   }
 
   private static void checkSweep(Path model, Path out, List<Path> sourceData) throws Exception {
