@@ -75,6 +75,6 @@ final class PackageWriter {
     long originalBytes = layer.params() * DataType.byteWidth(layer.dataType());
     return new LayerResult(c.configId(), layer.name(), layer.opType(), layer.shapeText(), layer.params(), originalBytes,
         storedBytes, encoding, c.failed() ? null : c.weightSnrDb(), c.failed() ? null : c.sparsity(), c.outputError(),
-        c.percdampUsed(), c.seconds(), status, error);
+        c.percdampUsed(), c.seconds(), status, error, c.fallback());
   }
 }

@@ -2,6 +2,7 @@ package dev.bitsweep.spec;
 
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.layer.Layer;
+import dev.bitsweep.methods.Fallback;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,14 +18,22 @@ import java.util.regex.Pattern;
  * layer-name rules a later match beats an earlier one; a rule whose config is null leaves the matching layers
  * uncompressed (a null value in {@code opTypes} too). Which tensors are layers at all (more than
  * {@code weight_threshold} elements) is decided when the model's layers are found
- * ({@link dev.bitsweep.layer.LayerFinder}).
+ * ({@link dev.bitsweep.layer.LayerFinder}). {@code fallback} says what happens on a layer the applied config cannot
+ * fit ({@link Fallback}).
  */
 public record SweepConfig(
     String configId,
     CompressionConfig global,
     Map<String, CompressionConfig> opTypes,
-    List<LayerRule> layerRules)
+    List<LayerRule> layerRules,
+    Fallback fallback)
     implements Serializable {
+
+  /** A config that fits every layer it applies to or fails the sweep ({@code fallback: error}). */
+  public SweepConfig(String configId, CompressionConfig global, Map<String, CompressionConfig> opTypes,
+      List<LayerRule> layerRules) {
+    this(configId, global, opTypes, layerRules, Fallback.ERROR);
+  }
 
   /** A per-layer-name rule: an exact name, or a regular expression matching the whole name (compiled once). */
   public static final class LayerRule implements Serializable {
@@ -81,6 +90,7 @@ public record SweepConfig(
     Objects.requireNonNull(configId, "configId");
     opTypes = Collections.unmodifiableMap(new LinkedHashMap<>(opTypes));
     layerRules = List.copyOf(layerRules);
+    Objects.requireNonNull(fallback, "fallback");
   }
 
   public static SweepConfig of(String configId, CompressionConfig global) {

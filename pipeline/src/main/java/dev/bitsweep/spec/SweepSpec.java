@@ -3,6 +3,7 @@ package dev.bitsweep.spec;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.layer.LayerFinder;
+import dev.bitsweep.methods.Fallback;
 import dev.bitsweep.methods.Methods;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public record SweepSpec(
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
       "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid");
-  private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
+  private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers", "fallback");
 
   public SweepSpec {
     Objects.requireNonNull(model, "model");
@@ -211,7 +212,15 @@ public record SweepSpec(
     } else if (!id.matches("[A-Za-z0-9._-]+")) {
       throw fields.get("id").error("config id '" + id + "' may only use letters, digits, '.', '_' and '-' (it names a directory)");
     }
-    return new SweepConfig(id, global, opTypes, rules);
+    Fallback fallback = Fallback.ERROR;
+    if (fields.containsKey("fallback")) {
+      try {
+        fallback = Fallback.parse(fields.get("fallback").text());
+      } catch (IllegalArgumentException e) {
+        throw fields.get("fallback").error(e.getMessage());
+      }
+    }
+    return new SweepConfig(id, global, opTypes, rules, fallback);
   }
 
   private static CompressionConfig compressionConfig(YamlNode where, Map<String, YamlNode> fields) {
