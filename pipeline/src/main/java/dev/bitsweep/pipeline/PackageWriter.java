@@ -55,13 +55,13 @@ final class PackageWriter {
   }
 
   private static List<LayerWeights> weights(List<CompressedLayer> layers) {
-    return layers.stream().map(l -> new LayerWeights(l.layer(), l.weights(), l.weightSnrDb())).toList();
+    return layers.stream().map(l -> new LayerWeights(l.layer(), l.weights(), l.weightSnrDb(), l.fallback())).toList();
   }
 
   private static Provenance provenance(SweepPlan plan, SweepConfig config) {
     return new Provenance(plan.bitsweepVersion(), plan.sweepId(), config.configId(), plan.modelPath(),
         plan.modelSha256(), plan.modelBytes(), plan.evalDataSha256(), plan.calibrationDataSha256(),
-        ConfigDescription.of(config), plan.skipped());
+        ConfigDescription.of(config), plan.skippedBy(config.configId()));
   }
 
   /** A rewritten package must not be served from this worker's cache of loaded models. */

@@ -62,11 +62,9 @@ public final class SweepPlanner {
     Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), skippedByConfigs);
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
-    skippedByConfigs.forEach(skip -> System.out.println("  config '" + skip.configId() + "' leaves layer " + skip.layer()
-        + " uncompressed: " + skip.reason()));
     return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration);
   }
 
@@ -82,7 +80,11 @@ public final class SweepPlanner {
   }
 
   /** A layer a config leaves uncompressed although it matched it, and why. */
-  public record LayerSkip(String configId, String layer, String reason) {}
+  public record LayerSkip(String configId, SkippedTensor tensor) implements java.io.Serializable {
+    LayerSkip(String configId, Layer layer, String reason) {
+      this(configId, new SkippedTensor(layer.name(), layer.opType(), layer.shapeText(), layer.params(), reason));
+    }
+  }
 
   /**
    * The tasks as they will run: each config fitted to each of its layers by its {@code fallback}, and the layers a
@@ -102,7 +104,7 @@ public final class SweepPlanner {
       String noHessian = capture.unsupported().get(layer.name());
       if (task.config().needsCalibration() && noHessian != null && sweepConfig != null
           && task.config() == sweepConfig.global()) {
-        skipped.add(new LayerSkip(task.configId(), layer.name(), task.config().method() + " needs an input Hessian, and "
+        skipped.add(new LayerSkip(task.configId(), layer, task.config().method() + " needs an input Hessian, and "
             + noHessian));
         continue;
       }
@@ -115,7 +117,7 @@ public final class SweepPlanner {
         String why = layer.name() + " " + layer.shapeText() + " (" + layer.rows() + " output channels x "
             + layer.cols() + "): " + e.getMessage();
         if (fallback == Fallback.SKIP) {
-          skipped.add(new LayerSkip(task.configId(), layer.name(), "fallback skip: " + e.getMessage()));
+          skipped.add(new LayerSkip(task.configId(), layer, "fallback skip: " + e.getMessage()));
           continue;
         }
         Optional<Fallback.Refit> refit = fallback.refit(task.config(), layer.rows(), layer.cols());

@@ -8,8 +8,12 @@ import static dev.bitsweep.ResultTables.query;
 import static dev.bitsweep.ResultTables.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.GeneratedModels;
+import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.onnx.proto.Onnx;
 import dev.bitsweep.spec.SpecException;
@@ -142,6 +146,15 @@ class FallbackSweepTest {
     }
     // per_channel turns the per-block dequantization into one DequantizeLinear along the channel axis (dq-axis);
     // g16-skip leaves conv.a, conv.b and fc uncompressed; a config that fits as written reports null
+    JsonNode nearest = new ObjectMapper().readTree(outcome.out().resolve("packages/g16-nearest/manifest.json").toFile());
+    List<String> manifestFallbacks = new ArrayList<>();
+    nearest.get("layers").forEach(l -> manifestFallbacks.add(l.get("layer").asText() + " " + l.get("fallback").asText()));
+    assertEquals(List.of("conv.a nearest: group_size 16 -> 13", "conv.b nearest: group_size 16 -> 13",
+        "conv.c null", "dw null", "fc nearest: group_size 16 -> 13"), manifestFallbacks.stream().sorted().toList());
+    JsonNode skip = new ObjectMapper().readTree(outcome.out().resolve("packages/g16-skip/manifest.json").toFile());
+    List<String> skippedInManifest = new ArrayList<>();
+    skip.get("skipped").forEach(t -> skippedInManifest.add(t.get("tensor").asText()));
+    assertEquals(List.of("conv.a", "conv.b", "fc"), skippedInManifest);
     assertEquals(List.of(
         "b32-channel conv.a quantize/unpack-arith+dequant-arith+layout null ok",
         "b32-channel conv.b quantize/unpack-arith+dequant-arith+layout null ok",
@@ -172,5 +185,10 @@ class FallbackSweepTest {
     Path spec = spec("gptq", embeddingModel, "ids-data", "  - {id: gptq4, method: gptq, nbits: 4}");
     PlannedSweep sweep = SweepPlanner.plan(spec, work.resolve("gptq-out"));
     assertEquals(List.of("proj"), sweep.tasks().stream().map(t -> t.layer().name()).toList());
+    List<SkippedTensor> skipped = sweep.plan().skippedBy("gptq4");
+    assertEquals(1, skipped.size());
+    assertEquals("embedding", skipped.get(0).name());
+    assertEquals("Gather", skipped.get(0).opType());
+    assertTrue(skipped.get(0).reason().startsWith("gptq needs an input Hessian, and "), skipped.get(0).reason());
   }
 }
