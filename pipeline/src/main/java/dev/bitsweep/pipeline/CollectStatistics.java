@@ -156,6 +156,12 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     public void process(@Element KV<String, Iterable<PartialRef>> partials, OutputReceiver<String> out) {
       List<PartialRef> refs = new ArrayList<>();
       partials.getValue().forEach(refs::add);
+      boolean summedBefore = refs.stream().anyMatch(ref -> !Files.isRegularFile(Path.of(ref.path())))
+          && StatisticsCache.holdsAll(Path.of(cacheDir), List.of(partials.getKey()));
+      if (summedBefore) { // a retry of this step after its partials were summed, cached and deleted
+        out.output(partials.getKey());
+        return;
+      }
       LayerStatistics total = sum(refs);
       StatisticsCache.write(Path.of(cacheDir), total);
       for (PartialRef ref : refs) {
