@@ -5,10 +5,15 @@ import java.io.Serializable;
 
 /**
  * The comparison of one batch, with the seconds it took; or why the batch could not be evaluated
- * ({@code comparison == null}).
+ * ({@code comparison == null}). Of those seconds, {@code sessionSeconds} went into creating the package's ONNX
+ * Runtime session (non-zero only for the task that opened it) and {@code runSeconds} into running it.
  */
-public record EvalPartial(int batch, OutputComparison comparison, double seconds, String error)
-    implements Serializable {
+public record EvalPartial(int batch, OutputComparison comparison, double seconds, String error,
+    double sessionSeconds, double runSeconds) implements Serializable {
+
+  public EvalPartial(int batch, OutputComparison comparison, double seconds, String error) {
+    this(batch, comparison, seconds, error, 0, 0);
+  }
 
   public static EvalPartial of(int batch, OutputComparison comparison, double seconds) {
     return new EvalPartial(batch, comparison, seconds, null);
@@ -16,5 +21,10 @@ public record EvalPartial(int batch, OutputComparison comparison, double seconds
 
   public static EvalPartial failed(int batch, String error, double seconds) {
     return new EvalPartial(batch, null, seconds, error);
+  }
+
+  /** This partial with the package session's creation and run seconds. */
+  public EvalPartial withSessionTimes(double sessionSeconds, double runSeconds) {
+    return new EvalPartial(batch, comparison, seconds, error, sessionSeconds, runSeconds);
   }
 }

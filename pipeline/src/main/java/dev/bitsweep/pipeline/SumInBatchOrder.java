@@ -47,6 +47,8 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
   public EvalSummary extractOutput(TreeMap<Integer, EvalPartial> accumulator) {
     OutputComparison total = OutputComparison.EMPTY;
     double seconds = 0;
+    double sessionSeconds = 0;
+    double runSeconds = 0;
     String error = null;
     for (EvalPartial partial : accumulator.values()) {
       if (partial.error() != null) {
@@ -55,7 +57,9 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
         total = total.plus(partial.comparison());
       }
       seconds += partial.seconds();
+      sessionSeconds += partial.sessionSeconds();
+      runSeconds += partial.runSeconds();
     }
-    return new EvalSummary(total, accumulator.size(), seconds, error);
+    return new EvalSummary(total, accumulator.size(), seconds, error, sessionSeconds, runSeconds);
   }
 }

@@ -47,7 +47,9 @@ public final class SweepPipeline {
         .of(PackageModels.CONFIGS, configs)
         .and(PackageModels.LAYERS, compressed)
         .apply("PackageModels", PackageModels.of(plan));
-    PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages", EvaluatePackages.of(plan));
+    PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages",
+        EvaluatePackages.of(plan).withOriginalOutputs(OriginalOutputCache.directory(sweep.out()))
+            .withThreadsPerTask(threadsPerTask));
     KeyedPCollectionTuple
         .of(WriteResults.CONFIGS, configs)
         .and(WriteResults.PACKAGES, packages)

@@ -27,7 +27,6 @@ final class WorkerCache {
   private static final Map<String, Session> RUNNERS = new LinkedHashMap<>(16, 0.75f, true);
   /** Sessions open, cached or evicted but still leased; guarded by RUNNERS. */
   private static int openSessions;
-  private static final Map<String, SoftReference<ModelRunner.Output>> ORIGINAL_OUTPUTS = new ConcurrentHashMap<>();
   private static final Map<String, SoftReference<LayerStatistics>> STATISTICS = new ConcurrentHashMap<>();
 
   private WorkerCache() {}
@@ -70,28 +69,61 @@ final class WorkerCache {
     int users;
     boolean evicted;
 
+    /** The thread that created the session, until its run charges the creation to its task; guarded by RUNNERS. */
+    Thread opener = Thread.currentThread();
+
     Session(ModelRunner runner) {
       this.runner = runner;
     }
+
+    /** True once, for the thread that created the session: its task is charged the creation. */
+    boolean takeOpening() {
+      synchronized (RUNNERS) {
+        boolean mine = opener == Thread.currentThread();
+        if (mine) {
+          opener = null;
+        }
+        return mine;
+      }
+    }
   }
 
-  /** Runs a model on samples [from, to), holding the session's lock (an ORT session is used by one caller at a time here). */
+  /** Runs a model on samples [from, to) in a one-thread session (see {@link #timedRun}). */
   static ModelRunner.Output run(String modelPath, List<ModelInput> inputs, Dataset data, int from, int to) {
-    Session session = acquire(modelPath, inputs);
+    return timedRun(modelPath, inputs, 1, data, from, to).output();
+  }
+
+  /** A run's output; the seconds spent creating its session (0 when it was open already) and running it. */
+  record TimedOutput(ModelRunner.Output output, double sessionSeconds, double runSeconds) {}
+
+  /**
+   * Runs a model on samples [from, to), holding the session's lock (an ORT session is used by one caller at a time
+   * here); a session this call opens gets {@code intraOpThreads} threads.
+   */
+  static TimedOutput timedRun(String modelPath, List<ModelInput> inputs, int intraOpThreads, Dataset data, int from,
+      int to) {
+    long start = System.nanoTime();
+    Session session = acquire(modelPath, inputs, intraOpThreads);
+    double sessionSeconds = session.runner.sessionSeconds();
+    boolean opened = session.takeOpening();
+    long run = System.nanoTime();
     try {
       synchronized (session) {
-        return session.runner.run(data, from, to);
+        ModelRunner.Output output = session.runner.run(data, from, to);
+        // A session opened by another task is waited for, not created here: that wait counts as running.
+        double runSeconds = (System.nanoTime() - (opened ? run : start)) / 1e9;
+        return new TimedOutput(output, opened ? sessionSeconds : 0, runSeconds);
       }
     } finally {
       release(session);
     }
   }
 
-  private static Session acquire(String modelPath, List<ModelInput> inputs) {
+  private static Session acquire(String modelPath, List<ModelInput> inputs, int intraOpThreads) {
     synchronized (RUNNERS) {
       Session session = RUNNERS.get(modelPath);
       if (session == null) {
-        session = new Session(ModelRunner.open(Path.of(modelPath), inputs));
+        session = new Session(ModelRunner.open(Path.of(modelPath), inputs, intraOpThreads));
         openSessions++;
         RUNNERS.put(modelPath, session);
         evictBeyondLimit(session);
@@ -149,17 +181,6 @@ final class WorkerCache {
   /** The session limit a worker keeps to (exceeded only while evicted sessions finish their runs). */
   static int maxSessions() {
     return MAX_SESSIONS;
-  }
-
-  static ModelRunner.Output originalOutput(String modelPath, List<ModelInput> inputs, Dataset data, int from, int to) {
-    String key = modelPath + "|" + data.directory() + "|" + from + "|" + to;
-    SoftReference<ModelRunner.Output> cached = ORIGINAL_OUTPUTS.get(key);
-    ModelRunner.Output output = cached == null ? null : cached.get();
-    if (output == null) {
-      output = run(modelPath, inputs, data, from, to);
-      ORIGINAL_OUTPUTS.put(key, new SoftReference<>(output));
-    }
-    return output;
   }
 
   /** Forgets a package's session (its file is being replaced); a run still using it finishes first. */

@@ -19,7 +19,8 @@ class ResultSchemasTest {
         "target_sparsity", "n_m_ratio", "prune_block_size", "lazy_batch_size", "config_json", "status", "error",
         "original_bytes", "compressed_bytes", "size_ratio", "bits_per_weight", "layers_compressed", "accuracy",
         "baseline_accuracy", "agreement", "output_snr_db", "max_abs_diff", "embedding_cosine", "eval_samples",
-        "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "package_path",
+        "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "eval_session_seconds",
+        "eval_run_seconds", "package_path",
         "bitsweep_version"), names(ResultSchemas.RUNS));
     assertEquals(Schema.Type.UNION, ResultSchemas.RUNS.getField("lazy_batch_size").schema().getType());
     assertEquals(Schema.Type.INT, ResultSchemas.RUNS.getField("prune_block_size").schema().getTypes().get(1).getType());

@@ -88,6 +88,11 @@ public final class ModelRunner implements AutoCloseable {
 
   /** {@link #SETTINGS} with this session's intra-op thread count. */
   public String settings() {
+    return settings(intraOpThreads);
+  }
+
+  /** {@link #SETTINGS} of a session with {@code intraOpThreads} intra-op threads. */
+  public static String settings(int intraOpThreads) {
     return SETTINGS.replace("intra_op_threads=1", "intra_op_threads=" + intraOpThreads);
   }
 
