@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       "writes the results as Parquet tables (runs/ and layers/, Hive-partitioned by sweep_id)."
     },
     subcommands = {SweepCommand.class, LayersCommand.class, ReportCommand.class, BenchCommand.class, BenchClusterCommand.class,
+        GenerateLmCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
