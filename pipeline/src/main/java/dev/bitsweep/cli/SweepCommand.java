@@ -62,6 +62,7 @@ final class SweepCommand implements Callable<Integer> {
     System.out.print(Report.table(outcome.runs()));
     System.out.printf(Locale.ROOT, "%nsweep %s finished in %.1f s: %d configs, %d failed%n", outcome.sweepId(),
         outcome.seconds(), outcome.runs().size(), outcome.failedConfigs());
+    System.out.println(outcome.overhead().format());
     System.out.println("results:  " + outcome.out().resolve("runs") + " and " + outcome.out().resolve("layers")
         + " (partition sweep_id=" + outcome.sweepId() + ")");
     System.out.println("packages: " + outcome.out().resolve("packages"));

@@ -29,8 +29,10 @@ public final class SweepRunner {
   }
 
   public SweepOutcome run(Path specFile, Launch launch) {
+    double jvmStart = SweepOverhead.jvmStartSecondsOnce();
     long started = System.nanoTime();
     PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride());
+    double planning = CompressLayers.seconds(started);
     int threadsPerTask = launch.resolveThreadsPerTask();
     printPlan(sweep, launch, threadsPerTask);
     Path staging = sweep.staging();
@@ -43,6 +45,7 @@ public final class SweepRunner {
       Files.createDirectories(staging);
       progress.start();
       long calibrationBatches = 0;
+      long jobsStarted = System.nanoTime();
       if (sweep.collectsStatistics()) {
         job = new BeamJob(launch, jobName + "-statistics", console);
         PipelineResult statistics = job.run(p -> SweepPipeline.buildStatistics(p, sweep));
@@ -52,6 +55,8 @@ public final class SweepRunner {
       job = new BeamJob(launch, jobName, console);
       job.run(p -> SweepPipeline.build(p, sweep, threadsPerTask));
       progress.stop();
+      double jobs = CompressLayers.seconds(jobsStarted);
+      long publishing = System.nanoTime();
       List<String> configIds = sweep.configs().stream().map(SweepConfig::configId).toList();
       Publisher.publish(staging, sweep.out(), sweep.sweepId(), configIds);
       published = true;
@@ -59,8 +64,9 @@ public final class SweepRunner {
       double seconds = (System.nanoTime() - started) / 1e9;
       Path report = Report.write(sweep.out(), sweep.sweepId(), sweep.spec(), rows, seconds);
       dev.bitsweep.report.HtmlReport.write(sweep.out(), sweep.sweepId());
+      SweepOverhead overhead = new SweepOverhead(jvmStart, planning, jobs, CompressLayers.seconds(publishing));
       return new SweepOutcome(sweep.sweepId(), sweep.out(), rows, report, seconds, job.flinkJobId(),
-          calibrationBatches);
+          calibrationBatches, overhead);
     } catch (IOException | RuntimeException e) {
       if (job != null) {
         job.reportEnd();
