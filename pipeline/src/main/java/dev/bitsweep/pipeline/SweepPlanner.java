@@ -3,6 +3,8 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.InputLayout;
+import dev.bitsweep.spec.InputSpecs;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
@@ -43,10 +45,12 @@ public final class SweepPlanner {
     }
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
-    List<ModelInput> inputs = ModelInput.of(model.proto());
+    List<ModelInput> inputs = InputLayout.apply(model.proto(), InputSpecs.read(spec.specFile()),
+        spec.specFile().getParent());
     Dataset eval = Dataset.open(spec.evalData(), inputs, spec.task() == SweepSpec.Task.CLASSIFICATION);
     if (spec.task() == SweepSpec.Task.CLASSIFICATION) eval.checkLabelsFit(model.proto());
     int samples = spec.evalSamples() == 0 ? eval.samples() : Math.min(spec.evalSamples(), eval.samples());
+    List<Integer> sequenceStarts = SequenceBatches.starts(spec, eval, samples);
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
     int calibrationSamples = spec.calibrationData() == null ? 0
@@ -59,7 +63,7 @@ public final class SweepPlanner {
     Path staging = out.resolve(".staging").resolve(sweepId + "-" + UUID.randomUUID().toString().substring(0, 8));
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), sequenceStarts);
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
     return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration);
