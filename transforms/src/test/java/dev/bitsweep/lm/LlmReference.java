@@ -16,7 +16,7 @@ final class LlmReference {
     this.shape = shape;
     OnnxModel model = OnnxModel.read(modelFile);
     for (Onnx.TensorProto tensor : model.proto().getGraph().getInitializerList()) {
-      weights.put(tensor.getName(), TensorValues.floats(tensor, model.directory()));
+      weights.put(tensor.getName(), TensorValues.floats(tensor, model.path(), model.directory()));
     }
   }
 
