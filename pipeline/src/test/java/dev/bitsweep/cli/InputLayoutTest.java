@@ -39,7 +39,7 @@ class InputLayoutTest {
   private Path eval;
   private float[] file;
 
-  /** y = h * float(sr) + 0.5, with h [2, batch, 3] float and sr int64 [] (a scalar). */
+  /** y = (h * float(sr) + 0.5) @ I3, with h [2, batch, 3] float and sr int64 [] (a scalar). */
   @BeforeEach
   void writeModelAndData() throws Exception {
     Onnx.GraphProto graph = Onnx.GraphProto.newBuilder().setName("layout")
@@ -49,7 +49,10 @@ class InputLayoutTest {
         .addNode(Onnx.NodeProto.newBuilder().setOpType("Cast").addInput("sr").addOutput("srf")
             .addAttribute(Onnx.AttributeProto.newBuilder().setName("to").setType(Onnx.AttributeProto.AttributeType.INT).setI(1)))
         .addNode(Onnx.NodeProto.newBuilder().setOpType("Mul").addInput("h").addInput("srf").addOutput("scaled"))
-        .addNode(Onnx.NodeProto.newBuilder().setOpType("Add").addInput("scaled").addInput("half").addOutput("y"))
+        .addNode(Onnx.NodeProto.newBuilder().setOpType("Add").addInput("scaled").addInput("half").addOutput("shifted"))
+        .addInitializer(Onnx.TensorProto.newBuilder().setName("eye").setDataType(1).addDims(3).addDims(3)
+            .addAllFloatData(List.of(1f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 1f)))
+        .addNode(Onnx.NodeProto.newBuilder().setOpType("MatMul").addInput("shifted").addInput("eye").addOutput("y"))
         .build();
     Onnx.ModelProto proto = Onnx.ModelProto.newBuilder().setIrVersion(7).setGraph(graph)
         .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setVersion(13)).build();
@@ -99,7 +102,7 @@ class InputLayoutTest {
 
   @Test
   void withoutBatchAxisTheLayoutIsAmbiguousExit2() throws Exception {
-    Path spec = spec("");
+    Path spec = spec("inputs:\n  sr: {value: 16000}\n");
     Outcome outcome = bitsweep("sweep", spec.toString());
     assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode, outcome.err);
     assertEquals("bitsweep: error: data file " + eval.resolve("h.npy") + " has shape [5, 2, 3], which fits model "

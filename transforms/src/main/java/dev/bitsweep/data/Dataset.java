@@ -97,7 +97,9 @@ public final class Dataset {
         }
         throw new DataException("no data for model input '" + input.name() + "': expected " + file
             + " (found " + (present.isEmpty() ? "no .npy files" : String.join(", ", present)) + "; the model's inputs are "
-            + modelInputs.stream().map(ModelInput::name).toList() + ")");
+            + allInputs.stream().map(ModelInput::name).toList() + ")" + (input.shape().length == 0
+            ? "; it is a scalar (shape []): give one value for every sample in the spec, e.g. 'inputs: {"
+                + input.name() + ": {value: ...}}'" : ""));
       }
       inputs.put(input.name(), NpyArray.read(file, input.npyDtype()));
     }

@@ -60,7 +60,7 @@ public final class ModelRunner implements AutoCloseable {
     if (InputFeeder.stateful(inputs)) {
       return SequenceRunner.run(session, inputs, outputName, data, from, to);
     }
-    long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
+    long fixedBatch = fixedBatch(data);
     if (fixedBatch > 0 && fixedBatch != to - from) {
       List<Output> parts = new ArrayList<>();
       for (int start = from; start < to; start += (int) fixedBatch) {
@@ -69,6 +69,16 @@ public final class ModelRunner implements AutoCloseable {
       return Output.concat(parts);
     }
     return runOnce(data, from, to);
+  }
+
+  /** The batch the model fixes on the first file-fed input's batch axis, or -1 when that axis is free. */
+  private long fixedBatch(Dataset data) {
+    for (ModelInput input : inputs) {
+      if (input.feed().fromFile()) {
+        return input.shape()[data.batchAxis(input.name())];
+      }
+    }
+    return -1;
   }
 
   private Output runOnce(Dataset data, int from, int to) {
