@@ -82,9 +82,12 @@ final class InputFeeder {
       case "float32" -> OnnxTensor.createTensor(environment, FloatBuffer.wrap(permute(array.floats(from, to), order)), shape);
       case "float16" -> {
         short[] bits = array.halfBits(from, to);
-        short[] placed = new short[bits.length];
-        for (int i = 0; i < order.length; i++) {
-          placed[i] = bits[order[i]];
+        short[] placed = bits;
+        if (order != null) {
+          placed = new short[bits.length];
+          for (int i = 0; i < order.length; i++) {
+            placed[i] = bits[order[i]];
+          }
         }
         yield OnnxTensor.createTensor(environment, ShortBuffer.wrap(placed), shape, OnnxJavaType.FLOAT16);
       }
