@@ -36,8 +36,30 @@ final class BenchCommand implements Callable<Integer> {
       "rounds): what this machine gives side-by-side tasks, the ceiling of a cluster speed-up."})
   Integer concurrency;
 
+  @Option(names = "--eval", paramLabel = "MODEL", description = {"Instead: evaluation throughput (samples/s) of bitsweep's",
+      "ModelRunner on MODEL.onnx over --eval-data against a plain ONNX Runtime Java loop (same settings, --batch, --threads;",
+      "median of 15 alternating passes each)."})
+  java.nio.file.Path evalModel;
+
+  @Option(names = "--eval-data", paramLabel = "DIR", description = "Data for --eval: one <input>.npy per model input (default: eval/ beside MODEL).")
+  java.nio.file.Path evalData;
+
+  @Option(names = "--batch", defaultValue = "32", description = "Batch size for --eval (default 32).")
+  int batch;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads for --eval (default 1).")
+  int threads;
+
   @Override
   public Integer call() throws Exception {
+    if (evalModel != null) {
+      if (batch < 1 || threads < 1) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--batch and --threads must be >= 1");
+      }
+      java.nio.file.Path data = evalData != null ? evalData : evalModel.toAbsolutePath().getParent().resolve("eval");
+      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, batch, threads, 15).format(json));
+      return ExitCodes.OK;
+    }
     if (concurrency != null) {
       if (concurrency < 2) {
         throw new CommandLine.ParameterException(command.commandLine(), "--concurrency must be >= 2, got " + concurrency);

@@ -49,25 +49,39 @@ final class OptimalKMeans1D {
 
   /** Up to k centroids in ascending order: the optimal k-means table of {@code values[0..n)}. */
   static double[] centroids(float[] values, int n, float[] importance, int k) {
-    Points points = importance == null && n > HISTOGRAM_THRESHOLD ? histogramPoints(values, n)
-        : sortedPoints(values, importance, n);
-    return centroids(points, k);
+    if (importance == null && n > HISTOGRAM_THRESHOLD) {
+      return centroids(histogramPoints(values, n), k);
+    }
+    return centroids(values, 0, n, importance, k);
+  }
+
+  /**
+   * Up to k centroids in ascending order for {@code values[from..to)} weighted by {@code importance[0..to-from)}
+   * (null: all 1), through the sorted distinct values. Sorting buffers and point arrays are reused by the calling
+   * thread across calls (grouped palettization sorts hundreds of groups of the same size).
+   */
+  static double[] centroids(float[] values, int from, int to, float[] importance, int k) {
+    int n = to - from;
+    Workspace workspace = n <= Workspace.MAX_REUSED ? WORKSPACE.get() : new Workspace();
+    return centroids(workspace.sortedPoints(values, from, to, importance), k);
   }
 
   static double[] centroids(Points points, int k) {
     if (points.size() <= k) {
-      return points.value().clone();
+      return Arrays.copyOf(points.value(), points.size());
     }
-    int[] starts;
+    return means(points, points.size() <= dpPointLimit(k) ? optimalStarts(points, k) : coarseThenRefinedStarts(points, k));
+  }
+
+  /**
+   * The split of more than {@link #dpPointLimit(int)} points: the exact DP over bins of adjacent points, then the
+   * boundaries refined among the points.
+   */
+  static int[] coarseThenRefinedStarts(Points points, int k) {
     int limit = dpPointLimit(k);
-    if (points.size() <= limit) {
-      starts = optimalStarts(points, k);
-    } else {
-      int[] fineStartOfCoarse = new int[2 * limit + 2];
-      Points coarse = coarsen(points, limit, fineStartOfCoarse);
-      starts = refine(points, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
-    }
-    return means(points, starts);
+    int[] fineStartOfCoarse = new int[2 * limit + 2];
+    Points coarse = coarsen(points, limit, fineStartOfCoarse);
+    return refine(points, optimalStarts(coarse, k), fineStartOfCoarse, coarse.size());
   }
 
   static int dpPointLimit(int k) {
@@ -76,38 +90,70 @@ final class OptimalKMeans1D {
 
   /** The distinct values of {@code values[0..n)} with their counts (or summed importance). */
   static Points sortedPoints(float[] values, float[] importance, int n) {
-    int[] keys = new int[n];
-    for (int i = 0; i < n; i++) {
-      keys[i] = FloatKeys.key(values[i]);
-    }
-    float[] weights = importance == null ? null : Arrays.copyOf(importance, n);
-    FloatKeys.sort(keys, weights, n);
-    int distinct = 0;
-    for (int i = 0; i < n; i++) {
-      if (i == 0 || keys[i] != keys[i - 1]) {
-        distinct++;
+    Points reused = new Workspace().sortedPoints(values, 0, n, importance);
+    int size = reused.size();
+    return new Points(size, Arrays.copyOf(reused.value(), size), Arrays.copyOf(reused.prefixWeight(), size + 1),
+        Arrays.copyOf(reused.prefixSum(), size + 1));
+  }
+
+  private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+  /** Buffers for sorting one group and holding its points; grown on demand, kept per thread up to a size. */
+  private static final class Workspace {
+    static final int MAX_REUSED = 1 << 18;
+    int[] keys = new int[0];
+    int[] keysScratch = new int[0];
+    float[] weights = new float[0];
+    float[] weightsScratch = new float[0];
+    double[] value = new double[0];
+    double[] prefixWeight = new double[1];
+    double[] prefixSum = new double[1];
+    final int[][] counts = FloatKeys.newCounts();
+    /** The sorted distinct values; the arrays may be longer than the point count and are overwritten next call. */
+    Points sortedPoints(float[] values, int from, int to, float[] importance) {
+      int n = to - from;
+      if (keys.length < n) {
+        keys = new int[n];
+        keysScratch = new int[n];
+        value = new double[n];
+        prefixWeight = new double[n + 1];
+        prefixSum = new double[n + 1];
       }
-    }
-    double[] value = new double[distinct];
-    double[] prefixWeight = new double[distinct + 1];
-    double[] prefixSum = new double[distinct + 1];
-    int p = -1;
-    double runWeight = 0;
-    for (int i = 0; i < n; i++) {
-      if (i == 0 || keys[i] != keys[i - 1]) {
-        if (p >= 0) {
-          prefixWeight[p + 1] = prefixWeight[p] + runWeight;
-          prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
+      float[] payload = null;
+      if (importance != null) {
+        if (weights.length < n) {
+          weights = new float[n];
+          weightsScratch = new float[n];
         }
-        p++;
-        value[p] = FloatKeys.value(keys[i]);
-        runWeight = 0;
+        System.arraycopy(importance, 0, weights, 0, n);
+        payload = weights;
       }
-      runWeight += weights == null ? 1 : weights[i];
+      FloatKeys.sortedKeys(values, from, to, keys, payload, keysScratch, weightsScratch, counts);
+      int p = -1;
+      double runWeight = 0;
+      int previousKey = 0;
+      for (int i = 0; i < n; i++) {
+        int key = keys[i];
+        if (i == 0 || key != previousKey) {
+          if (p >= 0) {
+            prefixWeight[p + 1] = prefixWeight[p] + runWeight;
+            prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
+          }
+          p++;
+          value[p] = FloatKeys.value(key);
+          runWeight = 0;
+          previousKey = key;
+        }
+        runWeight += payload == null ? 1 : payload[i];
+      }
+      prefixWeight[0] = 0;
+      prefixSum[0] = 0;
+      if (p >= 0) {
+        prefixWeight[p + 1] = prefixWeight[p] + runWeight;
+        prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
+      }
+      return new Points(p + 1, value, prefixWeight, prefixSum);
     }
-    prefixWeight[p + 1] = prefixWeight[p] + runWeight;
-    prefixSum[p + 1] = prefixSum[p] + runWeight * value[p];
-    return new Points(distinct, value, prefixWeight, prefixSum);
   }
 
   /**
@@ -182,11 +228,17 @@ final class OptimalKMeans1D {
     double[] fineWeight = fine.prefixWeight();
     double weightPerBin = fineWeight[n] / limit;
     double spanPerBin = (fine.value()[n - 1] - fine.value()[0]) / limit;
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-      if (i == 0 || weightPerBin > 0 && fineWeight[i] - fineWeight[fineStart[count - 1]] >= weightPerBin
-          || fine.value()[i] - fine.value()[fineStart[count - 1]] > spanPerBin) {
+    double[] fineValue = fine.value();
+    fineStart[0] = 0;
+    int count = 1;
+    double binStartWeight = fineWeight[0];
+    double binStartValue = fineValue[0];
+    for (int i = 1; i < n; i++) {
+      if (weightPerBin > 0 && fineWeight[i] - binStartWeight >= weightPerBin
+          || fineValue[i] - binStartValue > spanPerBin) {
         fineStart[count++] = i;
+        binStartWeight = fineWeight[i];
+        binStartValue = fineValue[i];
       }
     }
     fineStart[count] = n;

@@ -133,10 +133,11 @@ public final class Palettizer {
 
     /** The group's table in ascending order (at most tableSize entries, before storage rounding). */
     private float[] scalarTable(int group, int from, int to) {
-      if (groups == 1 && kept == null && channelScales == null && importance == null
+      if (kept == null && channelScales == null && importance == null
           && config.mode() == PalettizeConfig.Mode.KMEANS) {
-        // the whole tensor as it is: no copy of a possibly large layer
-        return toFloats(OptimalKMeans1D.centroids(values, values.length, null, tableSize));
+        // the group's weights as they are: no copy
+        return toFloats(groups == 1 ? OptimalKMeans1D.centroids(values, values.length, null, tableSize)
+            : OptimalKMeans1D.centroids(values, from, to, null, tableSize));
       }
       int n = 0;
       for (int i = from; i < to; i++) {

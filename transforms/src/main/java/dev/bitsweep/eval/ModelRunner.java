@@ -32,43 +32,103 @@ public final class ModelRunner implements AutoCloseable {
   private final OrtSession session;
   private final List<ModelInput> inputs;
   private final String outputName;
+  private final int intraOpThreads;
+  private final long sessionNanos;
+  private long runNanos;
+  private long runSamples;
 
-  private ModelRunner(OrtSession session, List<ModelInput> inputs, String outputName) {
+  private ModelRunner(OrtSession session, List<ModelInput> inputs, String outputName, int intraOpThreads,
+      long sessionNanos) {
     this.session = session;
     this.inputs = inputs;
     this.outputName = outputName;
+    this.intraOpThreads = intraOpThreads;
+    this.sessionNanos = sessionNanos;
   }
 
+  /** A session with one intra-op thread ({@link #SETTINGS}). */
   public static ModelRunner open(Path modelFile, List<ModelInput> inputs) {
+    return open(modelFile, inputs, 1);
+  }
+
+  /**
+   * A session whose operators use {@code intraOpThreads} threads (the caller's share of the cores; inter-op
+   * parallelism stays 1, operators run one after another).
+   */
+  public static ModelRunner open(Path modelFile, List<ModelInput> inputs, int intraOpThreads) {
+    if (intraOpThreads < 1) {
+      throw new IllegalArgumentException("intra-op threads must be >= 1, got " + intraOpThreads);
+    }
+    long start = System.nanoTime();
     try {
       OrtEnvironment environment = OrtEnvironment.getEnvironment();
-      OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      options.setIntraOpNumThreads(1);
-      options.setInterOpNumThreads(1);
-      options.addConfigEntry("session.disable_quant_qdq", "1");
+      OrtSession.SessionOptions options = sessionOptions(intraOpThreads);
       OrtSession session = environment.createSession(modelFile.toString(), options);
       String output = session.getOutputNames().iterator().next();
-      return new ModelRunner(session, inputs, output);
+      return new ModelRunner(session, inputs, output, intraOpThreads, System.nanoTime() - start);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load " + modelFile + ": " + e.getMessage(), e);
     }
   }
 
+  /** The options every bitsweep session is made with; also what the evaluation benchmark's plain loop uses. */
+  public static OrtSession.SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    options.setIntraOpNumThreads(intraOpThreads);
+    options.setInterOpNumThreads(1);
+    options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    options.addConfigEntry("session.disable_quant_qdq", "1");
+    return options;
+  }
+
+  public int intraOpThreads() {
+    return intraOpThreads;
+  }
+
+  /** {@link #SETTINGS} with this session's intra-op thread count. */
+  public String settings() {
+    return SETTINGS.replace("intra_op_threads=1", "intra_op_threads=" + intraOpThreads);
+  }
+
+  /** Wall seconds spent creating the session (loading, optimising the graph). */
+  public double sessionSeconds() {
+    return sessionNanos / 1e9;
+  }
+
+  /** Wall seconds spent in {@link #run} so far (inputs to tensors, inference, outputs read back). */
+  public synchronized double runSeconds() {
+    return runNanos / 1e9;
+  }
+
+  /** Samples run so far. */
+  public synchronized long runSamples() {
+    return runSamples;
+  }
+
   /** The first output's values and shape for samples [from, to). */
   public Output run(Dataset data, int from, int to) {
-    if (InputFeeder.stateful(inputs)) {
-      return SequenceRunner.run(session, inputs, outputName, data, from, to);
-    }
-    long fixedBatch = fixedBatch(data);
-    if (fixedBatch > 0 && fixedBatch != to - from) {
-      List<Output> parts = new ArrayList<>();
-      for (int start = from; start < to; start += (int) fixedBatch) {
-        parts.add(runOnce(data, start, (int) Math.min(to, start + fixedBatch)));
+    long start = System.nanoTime();
+    try {
+      if (InputFeeder.stateful(inputs)) {
+        return SequenceRunner.run(session, inputs, outputName, data, from, to);
       }
-      return Output.concat(parts);
+      long fixedBatch = fixedBatch(data);
+      if (fixedBatch > 0 && fixedBatch != to - from) {
+        List<Output> parts = new ArrayList<>();
+        for (int first = from; first < to; first += (int) fixedBatch) {
+          parts.add(runOnce(data, first, (int) Math.min(to, first + fixedBatch)));
+        }
+        return Output.concat(parts);
+      }
+      return runOnce(data, from, to);
+    } finally {
+      long elapsed = System.nanoTime() - start;
+      synchronized (this) {
+        runNanos += elapsed;
+        runSamples += to - from;
+      }
     }
-    return runOnce(data, from, to);
   }
 
   /** The batch the model fixes on the first file-fed input's batch axis, or -1 when that axis is free. */

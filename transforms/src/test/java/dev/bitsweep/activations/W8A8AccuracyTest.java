@@ -112,7 +112,13 @@ class W8A8AccuracyTest {
     OnnxModel fp32 = OnnxModel.read(root.resolve("model.onnx"));
     Onnx.ModelProto w8 = int8Weights(fp32);
     Onnx.ModelProto folded = WeightDequantizeFolding.fold(w8);
-    assertTrue(folded.getGraph().getNodeCount() < w8.getGraph().getNodeCount(), "the Conv weights' Reshapes go");
+    assertTrue(folded.getGraph().getNodeCount() <= w8.getGraph().getNodeCount(), "folding never adds nodes");
+    Set<String> dequantized = new HashSet<>();
+    folded.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("DequantizeLinear"))
+        .forEach(n -> dequantized.addAll(n.getOutputList()));
+    assertFalse(dequantized.isEmpty(), "int8 weights are DequantizeLinear-encoded");
+    assertTrue(folded.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("Reshape")
+        && dequantized.contains(n.getInput(0))), "no weight DequantizeLinear feeds a Reshape after folding");
     Path a = dir.resolve("w8.onnx");
     Path b = dir.resolve("folded.onnx");
     Files.write(a, w8.toByteArray());

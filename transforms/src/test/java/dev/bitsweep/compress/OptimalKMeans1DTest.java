@@ -150,4 +150,61 @@ class OptimalKMeans1DTest {
     assertArrayEquals(new float[] {-Float.MAX_VALUE, -7.5f, -1f, -1e-40f, 0f, 0f, 1e-40f, 1f, 3f, Float.MAX_VALUE},
         sorted);
   }
+
+  @Test
+  void radixSortMatchesArraysSortWithSharedDigitsAndPayload() {
+    Random random = new Random(13);
+    for (int trial = 0; trial < 40; trial++) {
+      int n = 1 + random.nextInt(5000);
+      float[] values = new float[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = switch (trial % 4) {
+          case 0 -> (float) random.nextGaussian();
+          case 1 -> 1f + random.nextInt(64) / 64f; // one sign and exponent: the top digit is shared and skipped
+          case 2 -> Float.intBitsToFloat(0x3f800000 | random.nextInt(2048) << 11); // the lowest digit is shared
+          default -> random.nextInt(3) - 1f; // few values, -0.0 among them
+        };
+        if (trial % 4 == 3 && random.nextBoolean()) {
+          values[i] = values[i] == 0 ? -0.0f : values[i];
+        }
+      }
+      float[] payload = new float[n];
+      int[] keys = new int[n];
+      long[] expected = new long[n];
+      for (int i = 0; i < n; i++) {
+        payload[i] = i;
+        keys[i] = FloatKeys.key(values[i]);
+        // key in the high half, original position in the low half: the stable order
+        expected[i] = (long) keys[i] << 32 | i;
+      }
+      Arrays.sort(expected);
+      FloatKeys.sort(keys, payload, n);
+      int[] fused = new int[n];
+      FloatKeys.sortedKeys(values, 0, n, fused, null, new int[n], null, FloatKeys.newCounts());
+      for (int i = 0; i < n; i++) {
+        assertEquals((int) (expected[i] >> 32), keys[i], "trial " + trial + " position " + i);
+        assertEquals((float) (int) expected[i], payload[i], "payload follows its key (stable), trial " + trial);
+        assertEquals(keys[i], fused[i], "trial " + trial);
+      }
+    }
+  }
+
+  @Test
+  void reusedBuffersGiveTheSameTablesAsFreshOnesAcrossGroupSizes() {
+    Random random = new Random(17);
+    float[] layer = new float[200_000];
+    for (int i = 0; i < layer.length; i++) {
+      layer[i] = (float) (random.nextGaussian() * (1 + i / 50_000));
+    }
+    // large, small, then large again on the same thread: stale entries of a longer earlier group must not leak
+    int[][] ranges = {{0, 120_000}, {120_000, 121_000}, {121_000, 200_000}, {5, 600}};
+    for (int[] range : ranges) {
+      float[] copy = Arrays.copyOfRange(layer, range[0], range[1]);
+      OptimalKMeans1D.Points fresh = OptimalKMeans1D.sortedPoints(copy, null, copy.length);
+      for (int k : new int[] {4, 16}) {
+        assertArrayEquals(OptimalKMeans1D.centroids(fresh, k),
+            OptimalKMeans1D.centroids(layer, range[0], range[1], null, k), 0, "range " + Arrays.toString(range));
+      }
+    }
+  }
 }
