@@ -6,39 +6,50 @@ import dev.bitsweep.calibrate.HessianAccumulator;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.stats.ActivationCapture;
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
  * The calibration statistics of every layer, computed once per (model, calibration data, samples): calibration
- * batches fan out, each worker runs the model on its batch capturing the layers' input activations and emits one
- * partial per layer, and the partials are summed per layer (float64) and written to the statistics cache, where the
- * compression tasks read them. When a config quantizes activations, the same batches also record the histogram of
+ * batches fan out, each worker runs the model on its batches capturing the layers' input activations and sums them
+ * per layer within its bundle, writes those partial sums to the statistics store ({@link StatisticsCache}) and emits
+ * only their paths; per layer, the paths are gathered and the partials summed there (float64) into the statistics
+ * cache, where the compression tasks read them. A Hessian (66 MB at an im2col dimension of 2880) never travels through
+ * a shuffle. Both sums follow one fixed binary tree over the batch indexes ({@link BatchOrderTree}), so the result
+ * is bit-identical on every runner, parallelism and bundling. When the cache already holds every layer, the sweep
+ * does not run this at all. When a config quantizes activations, the same batches also record the histogram of
  * every activation tensor it quantizes, summed exactly over all batches into one cache file beside the layers'.
- * When the cache already holds everything, the sweep does not run this at all.
  */
-public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<String, LayerStatistics>>> {
+public final class CollectStatistics extends PTransform<PBegin, PCollection<String>> {
   /** Calibration batches run through ONNX Runtime. */
   public static final String BATCHES_COUNTER = "calibration_batches";
 
@@ -54,12 +65,9 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     return new CollectStatistics(plan, calibration);
   }
 
-  static Coder<KV<String, LayerStatistics>> coder() {
-    return KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(LayerStatistics.class));
-  }
-
+  /** The names of the layers whose statistics are now in the cache. */
   @Override
-  public PCollection<KV<String, LayerStatistics>> expand(PBegin begin) {
+  public PCollection<String> expand(PBegin begin) {
     List<Integer> batches = IntStream.range(0, calibration.batchCount()).boxed().toList();
     if (!calibration.activations().isEmpty()) {
       begin.apply("ActivationBatches", Create.of(batches))
@@ -70,16 +78,15 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
           .apply("WriteActivationCache", ParDo.of(new WriteActivationsFn(calibration)));
     }
     if (calibration.layers().isEmpty()) {
-      return begin.apply("NoLayers", Create.empty(coder()));
+      return begin.apply("NoLayers", Create.empty(StringUtf8Coder.of()));
     }
     return begin.apply("CalibrationBatches", Create.of(batches))
         .apply("SpreadBatches", Reshuffle.viaRandomKey())
         .apply("CaptureActivations", ParDo.of(new CaptureBatchFn(plan, calibration)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(BatchStatistics.class)))
-        .apply("SumPerLayer", Combine.perKey(new SumStatisticsFn()))
-        .setCoder(coder())
-        .apply("WriteCache", ParDo.of(new WriteCacheFn(calibration.cacheDir())))
-        .setCoder(coder());
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(PartialRef.class)))
+        .apply("GatherPartials", GroupByKey.create())
+        .apply("SumPerLayer", ParDo.of(new SumPartialsFn(calibration.cacheDir())))
+        .setCoder(StringUtf8Coder.of());
   }
 
   /**
@@ -180,20 +187,32 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     }
   }
 
-  /** Runs the model on one calibration batch and emits every layer's partial statistics. */
-  static final class CaptureBatchFn extends DoFn<Integer, KV<String, BatchStatistics>> {
+  /** A partial sum of one layer over the batch subtree (level, start), in the statistics store at {@code path}. */
+  record PartialRef(int level, int start, String path) implements Serializable {}
+
+  /**
+   * Runs the model on each calibration batch of its bundle, sums the batches per layer along the batch tree, and at
+   * the end of the bundle writes each completed subtree to the statistics store, emitting its path.
+   */
+  static final class CaptureBatchFn extends DoFn<Integer, KV<String, PartialRef>> {
     private final SweepPlan plan;
     private final CalibrationPlan calibration;
     private final Counter batches = Metrics.counter(CollectStatistics.class, BATCHES_COUNTER);
     private transient ActivationCapture capture;
+    private transient Map<String, BatchOrderTree<HessianAccumulator>> bundle;
 
     CaptureBatchFn(SweepPlan plan, CalibrationPlan calibration) {
       this.plan = plan;
       this.calibration = calibration;
     }
 
+    @StartBundle
+    public void startBundle() {
+      bundle = new TreeMap<>();
+    }
+
     @ProcessElement
-    public void process(@Element Integer batch, OutputReceiver<KV<String, BatchStatistics>> out) {
+    public void process(@Element Integer batch) {
       if (capture == null) {
         capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), calibration.layers(),
             calibration.capture());
@@ -201,9 +220,24 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
       Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
       Map<String, LayerStatistics> partials =
           capture.run(data, calibration.batchStart(batch), calibration.batchEnd(batch));
-      partials.forEach((layer, partial) -> out.output(KV.of(layer, new BatchStatistics(batch, partial))));
+      partials.forEach((layer, partial) -> bundle.computeIfAbsent(layer, l -> new BatchOrderTree<>(HessianAccumulator::merge))
+          .addBatch(batch, leaf(partial)));
       batches.inc();
       Progress.mark(plan.stagingDir(), "calibrate", "batch-" + batch);
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      Path staging = Path.of(plan.stagingDir());
+      bundle.forEach((layer, tree) -> {
+        for (BatchOrderTree.Subtree<HessianAccumulator> subtree : tree.subtrees()) {
+          Path file = StatisticsCache.partialFile(staging, layer, subtree.level(), subtree.start());
+          StatisticsCache.writePartial(file, subtree.total());
+          context.output(KV.of(layer, new PartialRef(subtree.level(), subtree.start(), file.toString())),
+              BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
+        }
+      });
+      bundle = null;
     }
 
     @Teardown
@@ -215,90 +249,54 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     }
   }
 
-  /** One calibration batch's statistics of one layer. */
-  record BatchStatistics(int batch, LayerStatistics statistics) implements Serializable {}
-
-  /**
-   * Sums a layer's partials in float64 along a fixed binary tree over the batch indexes (batches 2k and 2k+1 first,
-   * then pairs of pairs, ...), so the total is bit-identical whatever order and grouping the runner delivers the
-   * partials in, while holding only O(log batches) partial sums at a time.
-   */
-  static final class SumStatisticsFn extends Combine.CombineFn<BatchStatistics, SumStatisticsFn.Sum, LayerStatistics> {
-
-    /** Completed subtrees, keyed by their first batch; a subtree at level l covers 2^l batches. */
-    static final class Sum implements Serializable {
-      private static final long serialVersionUID = 1L;
-      final TreeMap<Integer, Node> nodes = new TreeMap<>();
-
-      void add(int level, int index, HessianAccumulator total) {
-        while (true) {
-          int siblingStart = (index ^ 1) << level;
-          Node sibling = nodes.get(siblingStart);
-          if (sibling == null || sibling.level != level) {
-            break;
-          }
-          nodes.remove(siblingStart);
-          // left + right; IEEE addition of two operands is commutative, so only the tree shape matters
-          total = total.merge(sibling.total);
-          level++;
-          index >>= 1;
-        }
-        nodes.put(index << level, new Node(level, total));
-      }
-    }
-
-    record Node(int level, HessianAccumulator total) implements Serializable {}
-
-    @Override
-    public Sum createAccumulator() {
-      return new Sum();
-    }
-
-    @Override
-    public Sum addInput(Sum sum, BatchStatistics partial) {
-      LayerStatistics statistics = partial.statistics();
-      HessianAccumulator leaf = new HessianAccumulator(statistics.layer(), statistics.dim(), statistics.groups());
-      leaf.add(statistics);
-      sum.add(0, partial.batch(), leaf);
-      return sum;
-    }
-
-    @Override
-    public Sum mergeAccumulators(Iterable<Sum> sums) {
-      Sum merged = new Sum();
-      for (Sum sum : sums) {
-        sum.nodes.forEach((start, node) -> merged.add(node.level(), start >> node.level(), node.total()));
-      }
-      return merged;
-    }
-
-    /** The remaining subtrees are the binary decomposition of the batch range: summed in batch order. */
-    @Override
-    public LayerStatistics extractOutput(Sum sum) {
-      HessianAccumulator total = null;
-      for (Node node : sum.nodes.values()) {
-        total = total == null ? node.total() : total.merge(node.total());
-      }
-      return total.toStatistics();
-    }
-
-    @Override
-    public Coder<Sum> getAccumulatorCoder(CoderRegistry registry, Coder<BatchStatistics> inputCoder) {
-      return SerializableCoder.of(Sum.class);
-    }
+  /** One batch's statistics as a tree leaf: an accumulator holding exactly the batch's values. */
+  static HessianAccumulator leaf(LayerStatistics statistics) {
+    HessianAccumulator leaf = new HessianAccumulator(statistics.layer(), statistics.dim(), statistics.groups());
+    leaf.add(statistics);
+    return leaf;
   }
 
-  static final class WriteCacheFn extends DoFn<KV<String, LayerStatistics>, KV<String, LayerStatistics>> {
+  /**
+   * Sums one layer's partials from the statistics store along the batch tree (in batch order, so only O(log batches)
+   * partials are in memory), writes the total to the statistics cache and deletes the partials.
+   */
+  static final class SumPartialsFn extends DoFn<KV<String, Iterable<PartialRef>>, String> {
     private final String cacheDir;
 
-    WriteCacheFn(String cacheDir) {
+    SumPartialsFn(String cacheDir) {
       this.cacheDir = cacheDir;
     }
 
     @ProcessElement
-    public void process(@Element KV<String, LayerStatistics> statistics, OutputReceiver<KV<String, LayerStatistics>> out) {
-      StatisticsCache.write(Path.of(cacheDir), statistics.getValue());
-      out.output(statistics);
+    public void process(@Element KV<String, Iterable<PartialRef>> partials, OutputReceiver<String> out) {
+      List<PartialRef> refs = new ArrayList<>();
+      partials.getValue().forEach(refs::add);
+      boolean summedBefore = refs.stream().anyMatch(ref -> !Files.isRegularFile(Path.of(ref.path())))
+          && StatisticsCache.holdsAll(Path.of(cacheDir), List.of(partials.getKey()));
+      if (summedBefore) { // a retry of this step after its partials were summed, cached and deleted
+        out.output(partials.getKey());
+        return;
+      }
+      LayerStatistics total = sum(refs);
+      StatisticsCache.write(Path.of(cacheDir), total);
+      for (PartialRef ref : refs) {
+        try {
+          Files.deleteIfExists(Path.of(ref.path()));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot delete partial calibration statistics " + ref.path(), e);
+        }
+      }
+      out.output(partials.getKey());
+    }
+
+    static LayerStatistics sum(List<PartialRef> refs) {
+      List<PartialRef> inOrder = new ArrayList<>(refs);
+      inOrder.sort(Comparator.comparingInt(PartialRef::start).thenComparingInt(PartialRef::level));
+      BatchOrderTree<HessianAccumulator> tree = new BatchOrderTree<>(HessianAccumulator::merge);
+      for (PartialRef ref : inOrder) {
+        tree.add(ref.level(), ref.start(), StatisticsCache.readPartial(Path.of(ref.path())));
+      }
+      return tree.total().toStatistics();
     }
   }
 }

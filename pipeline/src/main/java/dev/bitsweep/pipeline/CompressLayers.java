@@ -111,10 +111,10 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
             : OutputError.of(original, decoded, layerStatistics.hessian());
         result = new CompressedLayer(task.configId(), task.layer(), weights,
             WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, compression.percdampUsed(),
-            seconds(start), null);
+            seconds(start), null, task.fallback());
       } catch (RuntimeException e) {
         result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, null, seconds(start),
-            "layer " + task.layer().name() + ": " + e.getMessage());
+            "layer " + task.layer().name() + ": " + e.getMessage(), task.fallback());
       }
       ResumeCache.storeCompressed(plan, task, result);
       Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());

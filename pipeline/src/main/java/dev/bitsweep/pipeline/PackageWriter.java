@@ -85,13 +85,13 @@ final class PackageWriter {
   }
 
   private static List<LayerWeights> weights(List<CompressedLayer> layers) {
-    return layers.stream().map(l -> new LayerWeights(l.layer(), l.weights(), l.weightSnrDb())).toList();
+    return layers.stream().map(l -> new LayerWeights(l.layer(), l.weights(), l.weightSnrDb(), l.fallback())).toList();
   }
 
   private static Provenance provenance(SweepPlan plan, SweepConfig config) {
     return new Provenance(plan.bitsweepVersion(), plan.sweepId(), config.configId(), plan.modelPath(),
         plan.modelSha256(), plan.modelBytes(), plan.evalDataSha256(), plan.calibrationDataSha256(),
-        ConfigDescription.of(config), plan.skipped());
+        ConfigDescription.of(config), plan.skippedBy(config.configId()));
   }
 
   /** A rewritten package must not be served from this worker's cache of loaded models. */
@@ -106,6 +106,6 @@ final class PackageWriter {
     long originalBytes = layer.params() * DataType.byteWidth(layer.dataType());
     return new LayerResult(c.configId(), layer.name(), layer.opType(), layer.shapeText(), layer.params(), originalBytes,
         storedBytes, encoding, c.failed() ? null : c.weightSnrDb(), c.failed() ? null : c.sparsity(), c.outputError(),
-        c.percdampUsed(), c.seconds(), status, error);
+        c.percdampUsed(), c.seconds(), status, error, c.fallback());
   }
 }

@@ -94,6 +94,7 @@ public final class ResultRows {
     row.put("error", layer.error());
     row.put("percdamp_used", layer.percdampUsed());
     row.put("layer_index", layerIndex);
+    row.put("fallback", layer.fallback());
     return row;
   }
 

@@ -1,8 +1,13 @@
 package dev.bitsweep.pipeline;
 
 import dev.bitsweep.packaging.AtomicFiles;
+import dev.bitsweep.calibrate.HessianAccumulator;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.activations.ActivationHistogram;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.nio.file.StandardCopyOption;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +30,10 @@ import java.util.TreeMap;
  * hashes the model's sha256, the calibration data's sha256 and the sample count: whatever else a sweep changes
  * (configs, eval data, thresholds), the statistics of a layer stay the same. Files are written atomically, so a
  * file that exists is complete.
+ *
+ * <p>While a statistics job runs, its partial sums wait here too, under the sweep's staging directory
+ * ({@code <staging>/statistics-partials/<layer file>/<level>-<first batch>.partial}): a Hessian reaches hundreds of
+ * megabytes, too big to travel as one record through a shuffle, so only the partials' paths do.
  */
 public final class StatisticsCache {
   private StatisticsCache() {}
@@ -112,6 +121,39 @@ public final class StatisticsCache {
     } catch (IOException | ClassNotFoundException e) {
       throw new IllegalStateException("cannot read cached calibration statistics " + file + " (" + e.getMessage()
           + "); delete " + directory + " to recompute them", e);
+    }
+  }
+
+  /** The file of a partial sum of {@code layer} over the batch subtree (level, start) of one statistics job. */
+  public static Path partialFile(Path staging, String layer, int level, int start) {
+    Path layerDir = file(staging.resolve("statistics-partials"), layer);
+    return layerDir.resolveSibling(layerDir.getFileName().toString().replace(".stats", ""))
+        .resolve(level + "-" + start + ".partial");
+  }
+
+  /** Writes a partial sum atomically (streamed, never held twice in memory); a retry rewrites the same bits. */
+  public static void writePartial(Path file, HessianAccumulator partial) {
+    try {
+      Files.createDirectories(file.getParent());
+      Path temp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
+          + Thread.currentThread().getId());
+      try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20);
+          ObjectOutputStream out = new ObjectOutputStream(stream)) {
+        out.writeObject(partial);
+      }
+      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write partial calibration statistics to " + file, e);
+    }
+  }
+
+  public static HessianAccumulator readPartial(Path file) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+        ObjectInputStream objects = new ObjectInputStream(in)) {
+      return (HessianAccumulator) objects.readObject();
+    } catch (IOException | ClassNotFoundException e) {
+      throw new IllegalStateException("cannot read partial calibration statistics " + file + " (" + e.getMessage()
+          + "); is the staging directory shared by every worker?", e);
     }
   }
 

@@ -25,12 +25,30 @@ public record SweepPlan(
     SweepSpec.Task task,
     String stagingDir,
     List<SkippedTensor> skipped,
-    String bitsweepVersion)
+    String bitsweepVersion,
+    List<SweepPlanner.LayerSkip> configSkips)
     implements Serializable {
 
   public SweepPlan {
     modelInputs = List.copyOf(modelInputs);
     skipped = List.copyOf(skipped);
+    configSkips = List.copyOf(configSkips);
+  }
+
+  /** A plan in which every config compresses every layer it matches. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of());
+  }
+
+  /** The tensors a config leaves uncompressed: the model's skipped tensors, then the layers this config skips. */
+  public List<SkippedTensor> skippedBy(String configId) {
+    List<SkippedTensor> all = new java.util.ArrayList<>(skipped);
+    configSkips.stream().filter(s -> s.configId().equals(configId)).forEach(s -> all.add(s.tensor()));
+    return all;
   }
 
   public int batchCount() {

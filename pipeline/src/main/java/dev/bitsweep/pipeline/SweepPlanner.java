@@ -10,6 +10,7 @@ import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.layer.LayerInventory;
 import dev.bitsweep.layer.SkippedTensor;
+import dev.bitsweep.methods.Fallback;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.spec.SpecException;
@@ -19,8 +20,10 @@ import dev.bitsweep.stats.CapturePlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -48,8 +51,9 @@ public final class SweepPlanner {
           + " bitsweep need opset " + ModelChecks.MIN_OPSET + " or newer: convert it, e.g. with"
           + " onnx.version_converter.convert_version(model, 13)");
     }
-    List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
-    tasks.forEach(task -> checkFits(spec, task));
+    CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
+    List<LayerSkip> skippedByConfigs = new ArrayList<>();
+    List<LayerTask> tasks = fit(spec, tasks(spec.configs(), inventory.layers()), capture, skippedByConfigs);
     ModelChecks.checkFiniteWeights(spec.model(), model, tasks);
     List<ModelInput> inputs = ModelInput.of(model.proto());
     if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
@@ -68,7 +72,6 @@ public final class SweepPlanner {
       throw new SpecException(spec.specFile() + ": eval_data " + spec.evalData() + " holds no samples (its arrays"
           + " have 0 rows); give it at least one sample per model input");
     }
-    CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
     int calibrationSamples = spec.calibrationData() == null ? 0
         : calibrationSampleCount(spec, Dataset.open(spec.calibrationData(), inputs, false));
@@ -80,7 +83,7 @@ public final class SweepPlanner {
     Path staging = StagingAreas.newPath(out, sweepId);
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), skippedByConfigs);
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
     Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, samples);
@@ -98,16 +101,63 @@ public final class SweepPlanner {
     return tasks;
   }
 
-  private static void checkFits(SweepSpec spec, LayerTask task) {
-    Layer layer = task.layer();
-    try {
-      task.config().validateFor(layer.rows(), layer.cols());
-    } catch (ConfigException e) {
-      throw new SpecException(spec.specFile() + ": config '" + task.configId() + "' cannot compress layer "
-          + layer.name() + " " + layer.shapeText() + " (" + layer.rows() + " output channels x " + layer.cols()
-          + "): " + e.getMessage() + "; change the value, or exclude the layer with a 'layers: {" + layer.name()
-          + ": null}' rule");
+  /** A layer a config leaves uncompressed although it matched it, and why. */
+  public record LayerSkip(String configId, SkippedTensor tensor) implements java.io.Serializable {
+    LayerSkip(String configId, Layer layer, String reason) {
+      this(configId, new SkippedTensor(layer.name(), layer.opType(), layer.shapeText(), layer.params(), reason));
     }
+  }
+
+  /**
+   * The tasks as they will run: each config fitted to each of its layers by its {@code fallback}, and the layers a
+   * config leaves uncompressed in {@code skipped}: with {@code fallback: skip}, or a calibrated method (GPTQ,
+   * SparseGPT, sensitive k-means) from the config's global part on a layer whose input Hessian does not exist (a
+   * Gather embedding, a ConvTranspose: those methods are defined for MatMul/Gemm/Conv). Every layer a config cannot
+   * fit with {@code fallback: error} is listed in one message.
+   */
+  static List<LayerTask> fit(SweepSpec spec, List<LayerTask> tasks, CapturePlan capture, List<LayerSkip> skipped) {
+    Map<String, SweepConfig> configs = new HashMap<>();
+    spec.configs().forEach(c -> configs.put(c.configId(), c));
+    List<LayerTask> fitted = new ArrayList<>();
+    List<String> misfits = new ArrayList<>();
+    for (LayerTask task : tasks) {
+      SweepConfig sweepConfig = configs.get(task.configId());
+      Layer layer = task.layer();
+      String noHessian = capture.unsupported().get(layer.name());
+      if (task.config().needsCalibration() && noHessian != null && sweepConfig != null
+          && task.config() == sweepConfig.global()) {
+        skipped.add(new LayerSkip(task.configId(), layer, task.config().method() + " needs an input Hessian, and "
+            + noHessian));
+        continue;
+      }
+      try {
+        task.config().validateFor(layer.rows(), layer.cols());
+        fitted.add(task);
+        continue;
+      } catch (ConfigException e) {
+        Fallback fallback = sweepConfig == null ? Fallback.ERROR : sweepConfig.fallback();
+        String why = layer.name() + " " + layer.shapeText() + " (" + layer.rows() + " output channels x "
+            + layer.cols() + "): " + e.getMessage();
+        if (fallback == Fallback.SKIP) {
+          skipped.add(new LayerSkip(task.configId(), layer, "fallback skip: " + e.getMessage()));
+          continue;
+        }
+        Optional<Fallback.Refit> refit = fallback.refit(task.config(), layer.rows(), layer.cols());
+        if (refit.isPresent()) {
+          fitted.add(new LayerTask(task.configId(), layer, refit.get().config(), refit.get().applied()));
+        } else {
+          misfits.add("config '" + task.configId() + "' cannot compress layer " + why
+              + (fallback == Fallback.ERROR ? "" : " (and fallback " + fallback.id() + " does not fit it either)"));
+        }
+      }
+    }
+    if (!misfits.isEmpty()) {
+      throw new SpecException(spec.specFile() + ": " + misfits.size() + " (config, layer) pair"
+          + (misfits.size() == 1 ? "" : "s") + " do not fit:\n  " + String.join("\n  ", misfits)
+          + "\nchange the values, exclude layers with 'layers: {<name>: null}' rules, or give the config a 'fallback:'"
+          + " (skip, per_tensor, per_channel or nearest)");
+    }
+    return fitted;
   }
 
   /**

@@ -166,6 +166,10 @@ public final class SweepRunner {
     for (SkippedTensor skipped : inventory.skipped()) {
       console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
     }
+    for (SweepPlanner.LayerSkip skip : sweep.plan().configSkips()) {
+      console.printf("          config %s leaves %s %s uncompressed: %s%n", skip.configId(), skip.tensor().name(),
+          skip.tensor().shape(), skip.tensor().reason());
+    }
     console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), sweep.plan().evalSamples(),
         spec.batchSize());
     sweep.calibration().ifPresent(calibration -> console.printf(

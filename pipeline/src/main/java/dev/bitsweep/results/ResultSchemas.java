@@ -35,6 +35,7 @@ public final class ResultSchemas {
       .optionalString("error")
       .optionalDouble("percdamp_used")
       .optionalInt("layer_index")
+      .optionalString("fallback")
       .endRecord();
 
   private ResultSchemas() {}

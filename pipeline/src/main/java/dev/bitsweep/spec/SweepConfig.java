@@ -3,6 +3,7 @@ package dev.bitsweep.spec;
 import dev.bitsweep.activations.ActivationQuantConfig;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.layer.Layer;
+import dev.bitsweep.methods.Fallback;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,13 +21,15 @@ import java.util.regex.Pattern;
  * {@code weight_threshold} elements) is decided when the model's layers are found
  * ({@link dev.bitsweep.layer.LayerFinder}). {@code activations}, when not null, quantizes the activations of the
  * packaged model too (QDQ pairs calibrated on the spec's calibration data), with any weight config or alone.
+ * {@code fallback} says what happens on a layer the applied config cannot fit ({@link Fallback}).
  */
 public record SweepConfig(
     String configId,
     CompressionConfig global,
     Map<String, CompressionConfig> opTypes,
     List<LayerRule> layerRules,
-    ActivationQuantConfig activations)
+    ActivationQuantConfig activations,
+    Fallback fallback)
     implements Serializable {
 
   /** A per-layer-name rule: an exact name, or a regular expression matching the whole name (compiled once). */
@@ -84,12 +87,19 @@ public record SweepConfig(
     Objects.requireNonNull(configId, "configId");
     opTypes = Collections.unmodifiableMap(new LinkedHashMap<>(opTypes));
     layerRules = List.copyOf(layerRules);
+    Objects.requireNonNull(fallback, "fallback");
   }
 
-  /** A weight-only config. */
+  /** A weight-only config that fits every layer it applies to or fails the sweep ({@code fallback: error}). */
   public SweepConfig(String configId, CompressionConfig global, Map<String, CompressionConfig> opTypes,
       List<LayerRule> layerRules) {
-    this(configId, global, opTypes, layerRules, null);
+    this(configId, global, opTypes, layerRules, null, Fallback.ERROR);
+  }
+
+  /** A config with {@code fallback: error}. */
+  public SweepConfig(String configId, CompressionConfig global, Map<String, CompressionConfig> opTypes,
+      List<LayerRule> layerRules, ActivationQuantConfig activations) {
+    this(configId, global, opTypes, layerRules, activations, Fallback.ERROR);
   }
 
   /** True when the config quantizes activations too (its package gets QDQ pairs and is evaluated fused). */

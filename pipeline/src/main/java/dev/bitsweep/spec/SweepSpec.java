@@ -5,6 +5,7 @@ import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.eval.metrics.Metrics;
 import dev.bitsweep.layer.LayerFinder;
+import dev.bitsweep.methods.Fallback;
 import dev.bitsweep.methods.Methods;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ public record SweepSpec(
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
       "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search");
-  private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
+  private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers", "fallback");
 
   /** Keys of a {@code task:} map; {@code name} is the task, the rest its fields. */
   static final List<String> TASK_KEYS = List.of("name", "output", "class_axis", "threshold", "time_axis", "blank",
@@ -364,7 +365,15 @@ public record SweepSpec(
       throw fields.get("id").error("'" + id + "' must start with a letter or digit and use only letters,"
           + " digits, '.', '_' and '-', at most 200 characters (it names a directory)");
     }
-    return new SweepConfig(id, global, opTypes, rules, activations);
+    Fallback fallback = Fallback.ERROR;
+    if (fields.containsKey("fallback")) {
+      try {
+        fallback = Fallback.parse(fields.get("fallback").text());
+      } catch (IllegalArgumentException e) {
+        throw fields.get("fallback").error(e.getMessage());
+      }
+    }
+    return new SweepConfig(id, global, opTypes, rules, activations, fallback);
   }
 
   /** The key of a config's activation quantization: {@code activations: {dtype, calibration, percentile, symmetric}}. */

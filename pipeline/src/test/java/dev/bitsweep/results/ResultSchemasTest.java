@@ -33,6 +33,6 @@ class ResultSchemasTest {
   void layersColumnsAreTheEarlierOnesPlusNewOnes() {
     assertEquals(List.of("schema_version", "config_id", "layer", "op_type", "shape", "params", "original_bytes",
         "compressed_bytes", "encoding", "weight_snr_db", "sparsity", "output_error", "seconds", "status", "error",
-        "percdamp_used", "layer_index"), names(ResultSchemas.LAYERS));
+        "percdamp_used", "layer_index", "fallback"), names(ResultSchemas.LAYERS));
   }
 }

@@ -87,7 +87,7 @@ public final class Packager {
       storedBytes += encoded.storedBytes();
       params += layer.params();
       minOpset = Math.max(minOpset, encoded.minOpset());
-      entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb()));
+      entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb(), compressed.fallback()));
     }
     Path modelFile = dir.resolve(MODEL_FILE);
     try {
@@ -113,7 +113,8 @@ public final class Packager {
     }
   }
 
-  private static Map<String, Object> manifestEntry(Layer layer, EncodedLayer encoded, double weightSnrDb) {
+  private static Map<String, Object> manifestEntry(Layer layer, EncodedLayer encoded, double weightSnrDb,
+      String fallback) {
     Map<String, Object> entry = new LinkedHashMap<>();
     entry.put("layer", layer.name());
     entry.put("op_type", layer.opType());
@@ -122,6 +123,7 @@ public final class Packager {
     entry.put("min_opset", encoded.minOpset());
     entry.put("stored_bytes", encoded.storedBytes());
     entry.put("weight_snr_db", Double.isFinite(weightSnrDb) ? weightSnrDb : String.valueOf(weightSnrDb));
+    entry.put("fallback", fallback);
     return entry;
   }
 
