@@ -3,8 +3,8 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.activations.ActivationHistogram;
 import dev.bitsweep.activations.ActivationRecorder;
 import dev.bitsweep.calibrate.HessianAccumulator;
-import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
+import dev.bitsweep.layer.Layer;
 import dev.bitsweep.stats.ActivationCapture;
 import java.io.IOException;
 import java.io.Serializable;
@@ -14,10 +14,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
-import java.util.stream.IntStream;
+import java.util.TreeSet;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -32,26 +32,33 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * The calibration statistics of every layer, computed once per (model, calibration data, samples): calibration
- * batches fan out, each worker runs the model on its batches capturing the layers' input activations and sums them
- * per layer within its bundle, writes those partial sums to the statistics store ({@link StatisticsCache}) and emits
- * only their paths; per layer, the paths are gathered and the partials summed there (float64) into the statistics
- * cache, where the compression tasks read them. A Hessian (66 MB at an im2col dimension of 2880) never travels through
- * a shuffle. Both sums follow one fixed binary tree over the batch indexes ({@link BatchOrderTree}), so the result
- * is bit-identical on every runner, parallelism and bundling. When the cache already holds every layer, the sweep
- * does not run this at all. When a config quantizes activations, the same batches also record the histogram of
- * every activation tensor it quantizes, summed exactly over all batches into one cache file beside the layers'.
+ * The calibration statistics of every layer, computed once per (model, calibration data, samples). The work is
+ * (capture group, chunk) tasks ({@link CalibrationPlan}): a task runs the model on its chunk's batches, in batch
+ * order, adding each batch to one accumulator per Hessian of its group (layers reading the same tensor share one),
+ * writes those partial sums to the statistics store ({@link StatisticsCache}) and emits only their paths. Per
+ * Hessian, the chunks' partials are then summed there in chunk order, streaming, into the statistics cache, where
+ * the compression tasks read them. No Hessian travels through a shuffle, no task holds more than its group's
+ * Hessians, and the bits depend only on the plan, not on the runner, its parallelism or the grouping.
+ *
+ * <p>When a config quantizes activations, the first group's tasks also record the histogram of every activation
+ * tensor it quantizes, in the same loop over their batches; the histograms are small and summed exactly
+ * ({@link ActivationHistogram#plus}) into one cache file beside the Hessians. When the cache already holds
+ * everything, the sweep does not run this at all.
  */
 public final class CollectStatistics extends PTransform<PBegin, PCollection<String>> {
-  /** Calibration batches run through ONNX Runtime. */
+  /** Runs of ONNX Runtime over one calibration batch for one capture group. */
   public static final String BATCHES_COUNTER = "calibration_batches";
+
+  static final TupleTag<KV<String, PartialRef>> HESSIAN_PARTIALS = new TupleTag<>() {};
+  static final TupleTag<TreeMap<String, ActivationHistogram>> HISTOGRAMS = new TupleTag<>() {};
 
   private final SweepPlan plan;
   private final CalibrationPlan calibration;
@@ -65,61 +72,122 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     return new CollectStatistics(plan, calibration);
   }
 
-  /** The names of the layers whose statistics are now in the cache. */
+  /** The names of the Hessians now in the cache. */
   @Override
   public PCollection<String> expand(PBegin begin) {
-    List<Integer> batches = IntStream.range(0, calibration.batchCount()).boxed().toList();
+    List<CaptureTask> tasks = new ArrayList<>();
+    for (int group = 0; group < calibration.groupCount(); group++) {
+      for (int chunk = 0; chunk < calibration.chunkCount(); chunk++) {
+        tasks.add(new CaptureTask(group, chunk));
+      }
+    }
+    PCollectionTuple captured = begin
+        .apply("CaptureTasks", Create.of(tasks).withCoder(SerializableCoder.of(CaptureTask.class)))
+        .apply("SpreadCaptureTasks", Reshuffle.viaRandomKey())
+        .apply("Capture", ParDo.of(new CaptureFn(plan, calibration))
+            .withOutputTags(HESSIAN_PARTIALS, TupleTagList.of(HISTOGRAMS)));
+    captured.get(HISTOGRAMS).setCoder(histogramsCoder());
     if (!calibration.activations().isEmpty()) {
-      begin.apply("ActivationBatches", Create.of(batches))
-          .apply("SpreadActivationBatches", Reshuffle.viaRandomKey())
-          .apply("RecordActivations", ParDo.of(new RecordActivationsFn(plan, calibration)))
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(ActivationHistogram.class)))
+      captured.get(HISTOGRAMS)
           .apply("SumHistograms", Combine.globally(new SumHistogramsFn()))
           .apply("WriteActivationCache", ParDo.of(new WriteActivationsFn(calibration)));
     }
-    if (calibration.layers().isEmpty()) {
-      return begin.apply("NoLayers", Create.empty(StringUtf8Coder.of()));
-    }
-    return begin.apply("CalibrationBatches", Create.of(batches))
-        .apply("SpreadBatches", Reshuffle.viaRandomKey())
-        .apply("CaptureActivations", ParDo.of(new CaptureBatchFn(plan, calibration)))
+    return captured.get(HESSIAN_PARTIALS)
         .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(PartialRef.class)))
         .apply("GatherPartials", GroupByKey.create())
-        .apply("SumPerLayer", ParDo.of(new SumPartialsFn(calibration.cacheDir())))
+        .apply("SumPerHessian", ParDo.of(new SumPartialsFn(calibration.cacheDir(), calibration.chunkCount())))
         .setCoder(StringUtf8Coder.of());
   }
 
+  @SuppressWarnings("unchecked")
+  private static Coder<TreeMap<String, ActivationHistogram>> histogramsCoder() {
+    return SerializableCoder.of((Class<TreeMap<String, ActivationHistogram>>) (Class<?>) TreeMap.class);
+  }
+
+  /** The batches of chunk {@code chunk} for the Hessians of capture group {@code group}. */
+  record CaptureTask(int group, int chunk) implements Serializable {}
+
+  /** A partial sum of one Hessian over one chunk, in the statistics store at {@code path}. */
+  record PartialRef(int chunk, String path) implements Serializable {}
+
   /**
-   * Runs the original model on one calibration batch and emits the partial histogram of every activation tensor
-   * that a config quantizes (float tensors only).
+   * Runs one capture task: each batch of its chunk once through the model, its group's layer inputs into the
+   * group's accumulators and (first group only) the quantized activations into histograms; then writes each
+   * accumulator as the chunk's partial and emits its path, and emits the histograms.
    */
-  static final class RecordActivationsFn extends DoFn<Integer, KV<String, ActivationHistogram>> {
+  static final class CaptureFn extends DoFn<CaptureTask, KV<String, PartialRef>> {
     private final SweepPlan plan;
     private final CalibrationPlan calibration;
     private final Counter batches = Metrics.counter(CollectStatistics.class, BATCHES_COUNTER);
+    /** The session of one capture group at a time: a group's session fetches only its layers' inputs. */
+    private transient ActivationCapture capture;
+    private transient int captureGroup = -1;
     private transient ActivationRecorder recorder;
 
-    RecordActivationsFn(SweepPlan plan, CalibrationPlan calibration) {
+    CaptureFn(SweepPlan plan, CalibrationPlan calibration) {
       this.plan = plan;
       this.calibration = calibration;
     }
 
     @ProcessElement
-    public void process(@Element Integer batch, OutputReceiver<KV<String, ActivationHistogram>> out) {
+    public void process(@Element CaptureTask task, MultiOutputReceiver out) {
+      List<Layer> group = calibration.captureGroup(task.group());
+      ActivationCapture hessians = group.isEmpty() ? null : capture(task.group(), group);
+      ActivationRecorder histograms = task.group() == 0 && !calibration.activations().isEmpty() ? recorder() : null;
+      Map<String, HessianAccumulator> sums = hessians == null ? Map.of() : hessians.accumulators();
+      TreeMap<String, ActivationHistogram> recorded = new TreeMap<>();
+      Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
+      for (int batch = calibration.firstBatch(task.chunk()); batch < calibration.firstBatch(task.chunk() + 1);
+          batch++) {
+        int from = calibration.batchStart(batch);
+        int to = calibration.batchEnd(batch);
+        if (hessians != null) {
+          hessians.accumulate(data, from, to, sums);
+        }
+        if (histograms != null) {
+          histograms.run(data, from, to).forEach((tensor, h) -> recorded.merge(tensor, h, ActivationHistogram::plus));
+        }
+        batches.inc();
+        Progress.mark(plan.stagingDir(), "calibrate", "group-" + task.group() + "-batch-" + batch);
+      }
+      Path staging = Path.of(plan.stagingDir());
+      sums.forEach((hessian, sum) -> {
+        Path file = StatisticsCache.partialFile(staging, hessian, task.chunk());
+        StatisticsCache.writePartial(file, sum);
+        out.get(HESSIAN_PARTIALS).output(KV.of(hessian, new PartialRef(task.chunk(), file.toString())));
+      });
+      if (histograms != null) {
+        out.get(HISTOGRAMS).output(recorded);
+      }
+    }
+
+    private ActivationCapture capture(int groupIndex, List<Layer> group) {
+      if (capture == null || captureGroup != groupIndex) {
+        closeCapture();
+        capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), group, calibration.capture());
+        captureGroup = groupIndex;
+      }
+      return capture;
+    }
+
+    private ActivationRecorder recorder() {
       if (recorder == null) {
         recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations());
       }
-      Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
-      recorder.run(data, calibration.batchStart(batch), calibration.batchEnd(batch))
-          .forEach((tensor, histogram) -> out.output(KV.of(tensor, histogram)));
-      if (calibration.layers().isEmpty()) {
-        batches.inc();
-        Progress.mark(plan.stagingDir(), "calibrate", "batch-" + batch);
+      return recorder;
+    }
+
+    private void closeCapture() {
+      if (capture != null) {
+        capture.close();
+        capture = null;
+        captureGroup = -1;
       }
     }
 
     @Teardown
     public void close() {
+      closeCapture();
       if (recorder != null) {
         recorder.close();
         recorder = null;
@@ -128,11 +196,71 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
   }
 
   /**
-   * Sums the partial histograms per tensor. {@link ActivationHistogram#plus} is exact, commutative and associative,
-   * so the sums are the same bits whatever order and grouping the runner delivers the batches in.
+   * Sums one Hessian's chunk partials from the statistics store in chunk order (streaming: one accumulator in memory),
+   * writes the total to the statistics cache and deletes the partials.
+   */
+  static final class SumPartialsFn extends DoFn<KV<String, Iterable<PartialRef>>, String> {
+    private final String cacheDir;
+    private final int chunks;
+
+    SumPartialsFn(String cacheDir, int chunks) {
+      this.cacheDir = cacheDir;
+      this.chunks = chunks;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<PartialRef>> partials, OutputReceiver<String> out) {
+      List<PartialRef> refs = new ArrayList<>();
+      partials.getValue().forEach(refs::add);
+      reduce(Path.of(cacheDir), partials.getKey(), refs, chunks);
+      out.output(partials.getKey());
+    }
+
+    /** Sums, caches and deletes one Hessian's partials; idempotent. */
+    static void reduce(Path cacheDir, String hessian, List<PartialRef> refs, int chunks) {
+      boolean summedBefore = refs.stream().anyMatch(ref -> !Files.isRegularFile(Path.of(ref.path())))
+          && StatisticsCache.holdsAll(cacheDir, List.of(hessian));
+      if (summedBefore) { // a retry of this step after its partials were summed, cached and deleted
+        return;
+      }
+      StatisticsCache.write(cacheDir, sum(hessian, refs, chunks));
+      for (PartialRef ref : refs) {
+        try {
+          Files.deleteIfExists(Path.of(ref.path()));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot delete partial calibration statistics " + ref.path(), e);
+        }
+      }
+    }
+
+    /** The sum of chunks 0 .. chunks-1, left to right; exactly one partial per chunk (a retry's duplicate counts once). */
+    static HessianAccumulator sum(String hessian, List<PartialRef> refs, int chunks) {
+      TreeMap<Integer, PartialRef> byChunk = new TreeMap<>();
+      refs.forEach(ref -> byChunk.put(ref.chunk(), ref));
+      TreeSet<Integer> expected = new TreeSet<>();
+      for (int chunk = 0; chunk < chunks; chunk++) {
+        expected.add(chunk);
+      }
+      if (!byChunk.keySet().equals(expected)) {
+        throw new IllegalStateException("the statistics of " + hessian + " have partial sums of chunks "
+            + byChunk.keySet() + ", expected " + expected + "; a capture task's output is missing");
+      }
+      List<PartialRef> inOrder = new ArrayList<>(byChunk.values());
+      inOrder.sort(Comparator.comparingInt(PartialRef::chunk));
+      HessianAccumulator total = StatisticsCache.readPartial(Path.of(inOrder.get(0).path()));
+      for (PartialRef ref : inOrder.subList(1, inOrder.size())) {
+        StatisticsCache.addPartial(total, Path.of(ref.path()));
+      }
+      return total;
+    }
+  }
+
+  /**
+   * Sums the capture tasks' histograms per tensor. {@link ActivationHistogram#plus} is exact, commutative and
+   * associative, so the sums are the same bits whatever order and grouping the runner delivers them in.
    */
   static final class SumHistogramsFn
-      extends Combine.CombineFn<KV<String, ActivationHistogram>, TreeMap<String, ActivationHistogram>,
+      extends Combine.CombineFn<TreeMap<String, ActivationHistogram>, TreeMap<String, ActivationHistogram>,
           TreeMap<String, ActivationHistogram>> {
     @Override
     public TreeMap<String, ActivationHistogram> createAccumulator() {
@@ -141,8 +269,8 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
 
     @Override
     public TreeMap<String, ActivationHistogram> addInput(TreeMap<String, ActivationHistogram> sums,
-        KV<String, ActivationHistogram> partial) {
-      sums.merge(partial.getKey(), partial.getValue(), ActivationHistogram::plus);
+        TreeMap<String, ActivationHistogram> partial) {
+      partial.forEach((tensor, h) -> sums.merge(tensor, h, ActivationHistogram::plus));
       return sums;
     }
 
@@ -150,7 +278,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     public TreeMap<String, ActivationHistogram> mergeAccumulators(
         Iterable<TreeMap<String, ActivationHistogram>> accumulators) {
       TreeMap<String, ActivationHistogram> merged = new TreeMap<>();
-      accumulators.forEach(a -> a.forEach((tensor, h) -> merged.merge(tensor, h, ActivationHistogram::plus)));
+      accumulators.forEach(a -> addInput(merged, a));
       return merged;
     }
 
@@ -160,17 +288,15 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Coder<TreeMap<String, ActivationHistogram>> getAccumulatorCoder(CoderRegistry registry,
-        Coder<KV<String, ActivationHistogram>> inputCoder) {
-      return SerializableCoder.of((Class<TreeMap<String, ActivationHistogram>>) (Class<?>) TreeMap.class);
+        Coder<TreeMap<String, ActivationHistogram>> inputCoder) {
+      return histogramsCoder();
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Coder<TreeMap<String, ActivationHistogram>> getDefaultOutputCoder(CoderRegistry registry,
-        Coder<KV<String, ActivationHistogram>> inputCoder) {
-      return SerializableCoder.of((Class<TreeMap<String, ActivationHistogram>>) (Class<?>) TreeMap.class);
+        Coder<TreeMap<String, ActivationHistogram>> inputCoder) {
+      return histogramsCoder();
     }
   }
 
@@ -184,119 +310,6 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     @ProcessElement
     public void process(@Element TreeMap<String, ActivationHistogram> histograms) {
       StatisticsCache.writeActivations(Path.of(calibration.cacheDir()), calibration.activations(), histograms);
-    }
-  }
-
-  /** A partial sum of one layer over the batch subtree (level, start), in the statistics store at {@code path}. */
-  record PartialRef(int level, int start, String path) implements Serializable {}
-
-  /**
-   * Runs the model on each calibration batch of its bundle, sums the batches per layer along the batch tree, and at
-   * the end of the bundle writes each completed subtree to the statistics store, emitting its path.
-   */
-  static final class CaptureBatchFn extends DoFn<Integer, KV<String, PartialRef>> {
-    private final SweepPlan plan;
-    private final CalibrationPlan calibration;
-    private final Counter batches = Metrics.counter(CollectStatistics.class, BATCHES_COUNTER);
-    private transient ActivationCapture capture;
-    private transient Map<String, BatchOrderTree<HessianAccumulator>> bundle;
-
-    CaptureBatchFn(SweepPlan plan, CalibrationPlan calibration) {
-      this.plan = plan;
-      this.calibration = calibration;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      bundle = new TreeMap<>();
-    }
-
-    @ProcessElement
-    public void process(@Element Integer batch) {
-      if (capture == null) {
-        capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), calibration.layers(),
-            calibration.capture());
-      }
-      Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
-      Map<String, LayerStatistics> partials =
-          capture.run(data, calibration.batchStart(batch), calibration.batchEnd(batch));
-      partials.forEach((layer, partial) -> bundle.computeIfAbsent(layer, l -> new BatchOrderTree<>(HessianAccumulator::merge))
-          .addBatch(batch, leaf(partial)));
-      batches.inc();
-      Progress.mark(plan.stagingDir(), "calibrate", "batch-" + batch);
-    }
-
-    @FinishBundle
-    public void finishBundle(FinishBundleContext context) {
-      Path staging = Path.of(plan.stagingDir());
-      bundle.forEach((layer, tree) -> {
-        for (BatchOrderTree.Subtree<HessianAccumulator> subtree : tree.subtrees()) {
-          Path file = StatisticsCache.partialFile(staging, layer, subtree.level(), subtree.start());
-          StatisticsCache.writePartial(file, subtree.total());
-          context.output(KV.of(layer, new PartialRef(subtree.level(), subtree.start(), file.toString())),
-              BoundedWindow.TIMESTAMP_MIN_VALUE, GlobalWindow.INSTANCE);
-        }
-      });
-      bundle = null;
-    }
-
-    @Teardown
-    public void close() {
-      if (capture != null) {
-        capture.close();
-        capture = null;
-      }
-    }
-  }
-
-  /** One batch's statistics as a tree leaf: an accumulator holding exactly the batch's values. */
-  static HessianAccumulator leaf(LayerStatistics statistics) {
-    HessianAccumulator leaf = new HessianAccumulator(statistics.layer(), statistics.dim(), statistics.groups());
-    leaf.add(statistics);
-    return leaf;
-  }
-
-  /**
-   * Sums one layer's partials from the statistics store along the batch tree (in batch order, so only O(log batches)
-   * partials are in memory), writes the total to the statistics cache and deletes the partials.
-   */
-  static final class SumPartialsFn extends DoFn<KV<String, Iterable<PartialRef>>, String> {
-    private final String cacheDir;
-
-    SumPartialsFn(String cacheDir) {
-      this.cacheDir = cacheDir;
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, Iterable<PartialRef>> partials, OutputReceiver<String> out) {
-      List<PartialRef> refs = new ArrayList<>();
-      partials.getValue().forEach(refs::add);
-      boolean summedBefore = refs.stream().anyMatch(ref -> !Files.isRegularFile(Path.of(ref.path())))
-          && StatisticsCache.holdsAll(Path.of(cacheDir), List.of(partials.getKey()));
-      if (summedBefore) { // a retry of this step after its partials were summed, cached and deleted
-        out.output(partials.getKey());
-        return;
-      }
-      LayerStatistics total = sum(refs);
-      StatisticsCache.write(Path.of(cacheDir), total);
-      for (PartialRef ref : refs) {
-        try {
-          Files.deleteIfExists(Path.of(ref.path()));
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot delete partial calibration statistics " + ref.path(), e);
-        }
-      }
-      out.output(partials.getKey());
-    }
-
-    static LayerStatistics sum(List<PartialRef> refs) {
-      List<PartialRef> inOrder = new ArrayList<>(refs);
-      inOrder.sort(Comparator.comparingInt(PartialRef::start).thenComparingInt(PartialRef::level));
-      BatchOrderTree<HessianAccumulator> tree = new BatchOrderTree<>(HessianAccumulator::merge);
-      for (PartialRef ref : inOrder) {
-        tree.add(ref.level(), ref.start(), StatisticsCache.readPartial(Path.of(ref.path())));
-      }
-      return tree.total().toStatistics();
     }
   }
 }

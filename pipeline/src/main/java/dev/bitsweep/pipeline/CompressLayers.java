@@ -5,15 +5,13 @@ import dev.bitsweep.calibrate.OutputError;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
-import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.WeightReader;
 import dev.bitsweep.methods.Compression;
 import dev.bitsweep.methods.Methods;
 import dev.bitsweep.parallel.ThreadBudget;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.Map;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -77,14 +75,14 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
   static final class CompressFn extends DoFn<LayerTask, KV<String, CompressedLayer>> {
     private final SweepPlan plan;
     private final String statisticsDir;
-    private final Set<String> layersWithStatistics;
+    /** Layer name to the name of the Hessian it reads (layers sharing an input share one). */
+    private final Map<String, String> hessianOf;
     private final int threadsPerTask;
 
     CompressFn(SweepPlan plan, CalibrationPlan statistics, int threadsPerTask) {
       this.plan = plan;
       this.statisticsDir = statistics == null ? null : statistics.cacheDir();
-      this.layersWithStatistics = statistics == null ? Set.of()
-          : statistics.layers().stream().map(Layer::name).collect(Collectors.toUnmodifiableSet());
+      this.hessianOf = statistics == null ? Map.of() : statistics.hessianOf();
       this.threadsPerTask = threadsPerTask;
     }
 
@@ -100,8 +98,8 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
       long start = System.nanoTime();
       CompressedLayer result;
       try {
-        LayerStatistics layerStatistics = layersWithStatistics.contains(task.layer().name())
-            ? WorkerCache.statistics(statisticsDir, task.layer().name()) : null;
+        String hessian = hessianOf.get(task.layer().name());
+        LayerStatistics layerStatistics = hessian == null ? null : WorkerCache.statistics(statisticsDir, hessian);
         WeightMatrix original = WeightReader.read(WorkerCache.model(plan.modelPath()), task.layer());
         Compression compression = ThreadBudget.call(threadsPerTask,
             () -> Methods.ALL.compress(task.config(), original, layerStatistics, "layer " + task.layer().name()));

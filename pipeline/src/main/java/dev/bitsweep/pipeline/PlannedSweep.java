@@ -41,7 +41,8 @@ public record PlannedSweep(SweepSpec spec, Path out, Path staging, SweepPlan pla
   }
 
   public ProgressTotals totals() {
-    long calibrate = collectsStatistics() ? calibration.get().batchCount() : 0;
+    long calibrate = collectsStatistics()
+        ? (long) calibration.get().batchCount() * calibration.get().groupCount() : 0;
     return new ProgressTotals(calibrate, tasks.size(), configs().size(), (long) configs().size() * plan.batchCount());
   }
 }

@@ -2,6 +2,7 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.packaging.AtomicFiles;
 import dev.bitsweep.calibrate.HessianAccumulator;
+import dev.bitsweep.calibrate.HessianFile;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.activations.ActivationHistogram;
 import java.io.BufferedInputStream;
@@ -26,52 +27,51 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Calibration statistics on disk, one file per layer under {@code <out>/.cache/statistics/<key>/}, where the key
- * hashes the model's sha256, the calibration data's sha256 and the sample count: whatever else a sweep changes
- * (configs, eval data, thresholds), the statistics of a layer stay the same. Files are written atomically, so a
- * file that exists is complete.
+ * Calibration statistics on disk, one file per Hessian under {@code <out>/.cache/statistics/<key>/}, where the key
+ * hashes the model's sha256, the calibration data's sha256, the sample count and the file format: whatever else a
+ * sweep changes (configs, eval data, thresholds), the statistics of a layer stay the same. A Hessian is named by the
+ * first layer of the model that reads its input; layers sharing that input read the same file. Files are
+ * {@link HessianFile}s, streamed (a Hessian reaches a gigabyte, never held twice) and written atomically, so a file
+ * that exists is complete.
  *
- * <p>While a statistics job runs, its partial sums wait here too, under the sweep's staging directory
- * ({@code <staging>/statistics-partials/<layer file>/<level>-<first batch>.partial}): a Hessian reaches hundreds of
- * megabytes, too big to travel as one record through a shuffle, so only the partials' paths do.
+ * <p>While a statistics job runs, its partial sums wait under the sweep's staging directory
+ * ({@code <staging>/statistics-partials/<hessian file>/chunk-<k>.partial}): too big to travel as records through a
+ * shuffle, so only their paths do.
  */
 public final class StatisticsCache {
+  /** Changes whenever the files' format does, so that a cache of another format is never read. */
+  private static final String FORMAT = "hessian-file-2";
+
   private StatisticsCache() {}
 
   public static Path directory(Path out, String modelSha256, String calibrationSha256, int samples) {
-    String identity = modelSha256 + "|" + calibrationSha256 + "|" + samples;
+    String identity = modelSha256 + "|" + calibrationSha256 + "|" + samples + "|" + FORMAT;
     return out.resolve(".cache").resolve("statistics").resolve(sha256(identity).substring(0, 16));
   }
 
-  /** The file of one layer: its name made file-safe, plus a hash so that distinct names never collide. */
-  public static Path file(Path directory, String layer) {
-    String safe = layer.replaceAll("[^A-Za-z0-9._-]", "_");
+  /** The file of one Hessian: its name made file-safe, plus a hash so that distinct names never collide. */
+  public static Path file(Path directory, String hessian) {
+    String safe = hessian.replaceAll("[^A-Za-z0-9._-]", "_");
     if (safe.length() > 80) {
       safe = safe.substring(0, 80);
     }
-    return directory.resolve(safe + "-" + sha256(layer).substring(0, 8) + ".stats");
+    return directory.resolve(safe + "-" + sha256(hessian).substring(0, 8) + ".stats");
   }
 
-  public static boolean holdsAll(Path directory, Collection<String> layers) {
-    return missing(directory, layers).isEmpty();
+  public static boolean holdsAll(Path directory, Collection<String> hessians) {
+    return missing(directory, hessians).isEmpty();
   }
 
-  /** The layers whose statistics file is not (yet) in {@code directory}. */
-  public static List<String> missing(Path directory, Collection<String> layers) {
-    return layers.stream().filter(layer -> !Files.isRegularFile(file(directory, layer))).toList();
+  /** The Hessians whose file is not (yet) in {@code directory}. */
+  public static List<String> missing(Path directory, Collection<String> hessians) {
+    return hessians.stream().filter(hessian -> !Files.isRegularFile(file(directory, hessian))).toList();
   }
 
-  public static void write(Path directory, LayerStatistics statistics) {
+  public static void write(Path directory, HessianAccumulator sum) {
     try {
-      Files.createDirectories(directory);
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-        out.writeObject(statistics);
-      }
-      AtomicFiles.write(file(directory, statistics.layer()), bytes.toByteArray());
+      writeStreamed(file(directory, sum.layer()), sum);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write calibration statistics of " + statistics.layer() + " to "
-          + directory, e);
+      throw new UncheckedIOException("cannot write calibration statistics of " + sum.layer() + " to " + directory, e);
     }
   }
 
@@ -109,52 +109,68 @@ public final class StatisticsCache {
     }
   }
 
-  public static LayerStatistics read(Path directory, String layer) {
-    Path file = file(directory, layer);
-    try (InputStream in = Files.newInputStream(file); ObjectInputStream objects = new ObjectInputStream(in)) {
-      LayerStatistics statistics = (LayerStatistics) objects.readObject();
-      if (!statistics.layer().equals(layer)) {
-        throw new IllegalStateException(file + " holds statistics of " + statistics.layer() + ", not " + layer
+  /** The statistics of a Hessian, named as {@link #file} names it. */
+  public static LayerStatistics read(Path directory, String hessian) {
+    Path file = file(directory, hessian);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+      LayerStatistics statistics = HessianFile.readStatistics(in);
+      if (!statistics.layer().equals(hessian)) {
+        throw new IllegalStateException(file + " holds statistics of " + statistics.layer() + ", not " + hessian
             + "; delete " + directory + " to recompute them");
       }
       return statistics;
-    } catch (IOException | ClassNotFoundException e) {
+    } catch (IOException e) {
       throw new IllegalStateException("cannot read cached calibration statistics " + file + " (" + e.getMessage()
           + "); delete " + directory + " to recompute them", e);
     }
   }
 
-  /** The file of a partial sum of {@code layer} over the batch subtree (level, start) of one statistics job. */
-  public static Path partialFile(Path staging, String layer, int level, int start) {
-    Path layerDir = file(staging.resolve("statistics-partials"), layer);
-    return layerDir.resolveSibling(layerDir.getFileName().toString().replace(".stats", ""))
-        .resolve(level + "-" + start + ".partial");
+  /** The file of the partial sum of {@code hessian} over chunk {@code chunk} of one statistics job. */
+  public static Path partialFile(Path staging, String hessian, int chunk) {
+    Path hessianFile = file(staging.resolve("statistics-partials"), hessian);
+    return hessianFile.resolveSibling(hessianFile.getFileName().toString().replace(".stats", ""))
+        .resolve("chunk-" + chunk + ".partial");
   }
 
-  /** Writes a partial sum atomically (streamed, never held twice in memory); a retry rewrites the same bits. */
+  /** Writes a partial sum atomically; a retry rewrites the same bits. */
   public static void writePartial(Path file, HessianAccumulator partial) {
     try {
-      Files.createDirectories(file.getParent());
-      Path temp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
-          + Thread.currentThread().getId());
-      try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20);
-          ObjectOutputStream out = new ObjectOutputStream(stream)) {
-        out.writeObject(partial);
-      }
-      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      writeStreamed(file, partial);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write partial calibration statistics to " + file, e);
     }
   }
 
   public static HessianAccumulator readPartial(Path file) {
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20);
-        ObjectInputStream objects = new ObjectInputStream(in)) {
-      return (HessianAccumulator) objects.readObject();
-    } catch (IOException | ClassNotFoundException e) {
-      throw new IllegalStateException("cannot read partial calibration statistics " + file + " (" + e.getMessage()
-          + "); is the staging directory shared by every worker?", e);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+      return HessianFile.read(in);
+    } catch (IOException e) {
+      throw new IllegalStateException(partialError(file, e), e);
     }
+  }
+
+  /** Sums a partial into {@code sum}, streaming: only {@code sum} is in memory. */
+  public static void addPartial(HessianAccumulator sum, Path file) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
+      HessianFile.add(sum, in);
+    } catch (IOException e) {
+      throw new IllegalStateException(partialError(file, e), e);
+    }
+  }
+
+  private static String partialError(Path file, IOException e) {
+    return "cannot read partial calibration statistics " + file + " (" + e.getMessage()
+        + "); is the staging directory shared by every worker?";
+  }
+
+  private static void writeStreamed(Path file, HessianAccumulator sum) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path temp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
+        + Thread.currentThread().getId());
+    try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 20)) {
+      HessianFile.write(sum, stream);
+    }
+    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static String sha256(String text) {

@@ -16,6 +16,7 @@ import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
 import dev.bitsweep.spec.SweepSpec;
+import dev.bitsweep.stats.CaptureGroups;
 import dev.bitsweep.stats.CapturePlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,8 +37,17 @@ import java.util.Set;
 public final class SweepPlanner {
   private SweepPlanner() {}
 
-  /** @param outOverride the output directory given on the command line, or null for the spec's */
+  /** Plans with the statistics memory budget of an embedded run at parallelism 2 in this JVM. */
   public static PlannedSweep plan(Path specFile, Path outOverride) {
+    return plan(specFile, outOverride, CaptureGroups.budgetFromHeap(Runtime.getRuntime().maxMemory(), 2));
+  }
+
+  /**
+   * @param outOverride the output directory given on the command line, or null for the spec's
+   * @param statisticsBudgetBytes the memory one calibration capture task may use for its Hessians
+   *     ({@link CaptureGroups})
+   */
+  public static PlannedSweep plan(Path specFile, Path outOverride, long statisticsBudgetBytes) {
     SweepSpec spec = SweepSpec.read(specFile);
     OnnxModel model = OnnxModel.read(spec.model());
     LayerInventory inventory = LayerFinder.find(model.proto(), spec.weightThreshold());
@@ -85,7 +95,8 @@ public final class SweepPlanner {
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
         spec.task(), staging.toString(), inventory.skipped(), Version.get(), skippedByConfigs);
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
-        : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
+        : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out,
+            statisticsBudgetBytes);
     Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, samples);
     return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration, evaluation);
   }
@@ -198,27 +209,35 @@ public final class SweepPlanner {
 
   /**
    * Every compressed layer with a visible input gets statistics, so every method's output error can be measured;
-   * empty when there is no such layer.
+   * empty when there is no such layer. Layers that read the same input share one Hessian, named by the model's
+   * first such layer; the Hessians are split into capture groups that fit {@code budgetBytes} each.
    */
   private static Optional<CalibrationPlan> calibrationPlan(SweepSpec spec, OnnxModel model, List<Layer> layers,
-      List<LayerTask> tasks, CapturePlan capture, String calibrationSha, int samples, Path out) {
+      List<LayerTask> tasks, CapturePlan capture, String calibrationSha, int samples, Path out, long budgetBytes) {
     Set<String> compressed = new HashSet<>();
     tasks.forEach(task -> compressed.add(task.layer().name()));
+    Map<String, String> owners = capture.hessianOwners(layers);
     List<Layer> measured = new ArrayList<>();
+    Map<String, String> hessianOf = new HashMap<>();
+    Set<String> hessianNames = new HashSet<>();
     for (Layer layer : layers) {
-      if (compressed.contains(layer.name()) && capture.sites().containsKey(layer.name())) {
+      if (compressed.contains(layer.name()) && owners.containsKey(layer.name())) {
         measured.add(layer);
+        hessianOf.put(layer.name(), owners.get(layer.name()));
+        hessianNames.add(owners.get(layer.name()));
       }
     }
+    List<Layer> hessians = layers.stream().filter(layer -> hessianNames.contains(layer.name())).toList();
     List<String> activations = spec.quantizesActivations() ? QdqPlan.of(model.proto()).tensors() : List.of();
     if (measured.isEmpty() && activations.isEmpty()) {
       return Optional.empty(); // no MatMul/Gemm/Conv layer is compressed, no activation quantized: nothing to measure
     }
     Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
-    boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList())
+    boolean cached = StatisticsCache.holdsAll(cacheDir, hessianNames)
         && (activations.isEmpty() || Files.isRegularFile(StatisticsCache.activationsFile(cacheDir, activations)));
     return Optional.of(new CalibrationPlan(spec.calibrationData().toAbsolutePath().toString(), samples,
-        spec.batchSize(), measured, capture, cacheDir.toString(), cached, activations));
+        spec.batchSize(), measured, capture, cacheDir.toString(), cached, activations, hessianOf,
+        CaptureGroups.partition(hessians, capture, budgetBytes), budgetBytes));
   }
 
   private static String describe(List<SkippedTensor> skipped) {

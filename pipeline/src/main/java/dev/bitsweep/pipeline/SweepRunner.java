@@ -3,11 +3,11 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.cluster.BeamJob;
 import dev.bitsweep.cluster.JobFailedException;
 import dev.bitsweep.cluster.Launch;
-import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
+import dev.bitsweep.stats.CaptureGroups;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -36,7 +36,8 @@ public final class SweepRunner {
 
   public SweepOutcome run(Path specFile, Launch launch) {
     long started = System.nanoTime();
-    PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride());
+    PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride(),
+        CaptureGroups.budgetFromHeap(Runtime.getRuntime().maxMemory(), launch.parallelism()));
     int threadsPerTask = launch.resolveThreadsPerTask();
     Path staging = sweep.staging();
     prepareOut(sweep);
@@ -173,17 +174,23 @@ public final class SweepRunner {
     console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), sweep.plan().evalSamples(),
         spec.batchSize());
     sweep.calibration().ifPresent(calibration -> console.printf(
-        "  calib   %s (%d samples, %d layers with input statistics)%s%n", spec.calibrationData(),
-        calibration.samples(), calibration.layers().size(),
+        "  calib   %s (%d samples, %d layers with input statistics in %d Hessians%s)%s%n", spec.calibrationData(),
+        calibration.samples(), calibration.layers().size(), calibration.hessians().size(),
+        calibration.captureGroups().size() <= 1 ? ""
+            : ", captured in " + calibration.captureGroups().size() + " groups of at most "
+                + megabytes(calibration.captureBudgetBytes()) + " MB",
         calibration.cached() ? "; statistics reused from " + calibration.cacheDir() : ""));
     console.printf("  configs %d on runner %s (%sparallelism %d, %d thread%s per task)%n", spec.configs().size(),
         launch.runner(), launch.runner().equals("flink") ? launch.flinkMaster() + ", " : "", launch.parallelism(),
         threadsPerTask, threadsPerTask == 1 ? "" : "s");
   }
 
+  private static long megabytes(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
+  }
+
   private static void checkStatisticsCached(CalibrationPlan calibration) {
-    List<String> missing = StatisticsCache.missing(Path.of(calibration.cacheDir()),
-        calibration.layers().stream().map(Layer::name).toList());
+    List<String> missing = StatisticsCache.missing(Path.of(calibration.cacheDir()), calibration.hessianNames());
     if (!missing.isEmpty()) {
       throw new SweepFailedException("the statistics job finished but " + calibration.cacheDir()
           + " lacks the statistics of " + missing + "; no results were published");

@@ -2,12 +2,15 @@ package dev.bitsweep.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.calibrate.HessianAccumulator;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.pipeline.CollectStatistics.PartialRef;
 import dev.bitsweep.pipeline.CollectStatistics.SumPartialsFn;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,95 +20,67 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The per-layer sum is bit-identical whatever bundles the batches are captured in, whatever order the bundles' partial
- * sums (written to the statistics store) reach the reduction, and it is the sum of all batches.
+ * A Hessian's chunk partials, written to the statistics store, sum in chunk order whatever order their paths reach
+ * the reduction; a missing chunk is an error; a retry after the partials were summed and deleted takes the cache.
  */
 class SumStatisticsTest {
   @TempDir Path staging;
 
-  private static List<LayerStatistics> batches(int count) {
-    Random random = new Random(5);
-    List<LayerStatistics> batches = new ArrayList<>();
-    for (int b = 0; b < count; b++) {
-      HessianAccumulator accumulator = HessianAccumulator.forMatMul("w", 3);
-      float[] rows = new float[4 * 3];
-      for (int i = 0; i < rows.length; i++) {
-        rows[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8)));
-      }
-      accumulator.addRows(rows, 4);
-      batches.add(accumulator.toStatistics());
-    }
-    return batches;
-  }
-
-  /** Captures the batches in {@code bundles} random bundles, as CaptureBatchFn does, and sums the written partials. */
-  private LayerStatistics sumInBundles(List<LayerStatistics> batches, int bundles, long seed) {
+  private static HessianAccumulator chunk(long seed) {
     Random random = new Random(seed);
-    List<Integer> order = new ArrayList<>();
-    for (int b = 0; b < batches.size(); b++) {
-      order.add(b);
+    HessianAccumulator accumulator = HessianAccumulator.forMatMul("w", 3);
+    float[] rows = new float[4 * 3];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8)));
     }
-    Collections.shuffle(order, random);
-    List<BatchOrderTree<HessianAccumulator>> trees = new ArrayList<>();
-    for (int i = 0; i < bundles; i++) {
-      trees.add(new BatchOrderTree<>(HessianAccumulator::merge));
-    }
-    for (int batch : order) {
-      trees.get(random.nextInt(bundles)).addBatch(batch, CollectStatistics.leaf(batches.get(batch)));
-    }
+    accumulator.addRows(rows, 4);
+    return accumulator;
+  }
+
+  private List<PartialRef> write(Path dir, int chunks) {
     List<PartialRef> refs = new ArrayList<>();
-    Path dir = staging.resolve("run-" + seed);
-    for (BatchOrderTree<HessianAccumulator> tree : trees) {
-      for (BatchOrderTree.Subtree<HessianAccumulator> subtree : tree.subtrees()) {
-        Path file = StatisticsCache.partialFile(dir, "w", subtree.level(), subtree.start());
-        StatisticsCache.writePartial(file, subtree.total());
-        refs.add(new PartialRef(subtree.level(), subtree.start(), file.toString()));
+    for (int c = 0; c < chunks; c++) {
+      Path file = StatisticsCache.partialFile(dir, "w", c);
+      StatisticsCache.writePartial(file, chunk(c));
+      refs.add(new PartialRef(c, file.toString()));
+    }
+    return refs;
+  }
+
+  @Test
+  void chunksSumLeftToRightWhateverOrderTheyArriveIn() {
+    List<PartialRef> refs = write(staging.resolve("a"), 4);
+    HessianAccumulator expected = chunk(0).merge(chunk(1)).merge(chunk(2)).merge(chunk(3));
+    for (long seed = 0; seed < 10; seed++) {
+      List<PartialRef> shuffled = new ArrayList<>(refs);
+      Collections.shuffle(shuffled, new Random(seed));
+      if (seed % 2 == 0) {
+        shuffled.add(shuffled.get(0)); // a retried capture task's second output of the same chunk
       }
-    }
-    Collections.shuffle(refs, random);
-    return SumPartialsFn.sum(refs);
-  }
-
-  @Test
-  void anyBundlingAndOrderGivesTheSameBits() {
-    List<LayerStatistics> batches = batches(11);
-    LayerStatistics reference = sumInBundles(batches, 1, 99);
-    assertEquals(44, reference.rows());
-    for (long seed = 0; seed < 20; seed++) {
-      LayerStatistics sum = sumInBundles(batches, 1 + (int) (seed % 5), seed);
-      assertArrayEquals(reference.hessian(), sum.hessian(), "seed " + seed);
-      assertEquals(reference.rows(), sum.rows());
-      assertEquals(reference.min(), sum.min());
-      assertEquals(reference.max(), sum.max());
+      LayerStatistics sum = SumPartialsFn.sum("w", shuffled, 4).toStatistics();
+      assertArrayEquals(expected.toStatistics().hessian(), sum.hessian(), "seed " + seed);
+      assertEquals(16, sum.rows());
     }
   }
 
   @Test
-  void theTreeSumIsTheSumOfAllBatchesAndItsOrderMatters() {
-    List<LayerStatistics> batches = batches(7);
-    double[] expected = new double[9];
-    for (LayerStatistics batch : batches) {
-      for (int i = 0; i < 9; i++) {
-        expected[i] += batch.hessian()[i];
-      }
-    }
-    double[] sum = sumInBundles(batches, 3, 1).hessian();
-    for (int i = 0; i < 9; i++) {
-      assertEquals(expected[i], sum[i], 1e-12 * Math.abs(expected[i]));
-    }
-    // the values span 16 decades: a left-to-right sum rounds differently, so the fixed tree is what keeps the bits
-    assertNotEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(sum));
+  void aMissingChunkIsAnError() {
+    List<PartialRef> refs = write(staging.resolve("b"), 3);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> SumPartialsFn.sum("w", refs, 4));
+    assertEquals("the statistics of w have partial sums of chunks [0, 1, 2], expected [0, 1, 2, 3]; a capture"
+        + " task's output is missing", e.getMessage());
   }
 
   @Test
-  void subtreesMustBeAligned() {
-    BatchOrderTree<Integer> tree = new BatchOrderTree<>(Integer::sum);
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> tree.add(1, 1, 5));
-    tree.addBatch(2, 1);
-    tree.add(1, 0, 10);
-    tree.addBatch(3, 100);
-    assertEquals(1, tree.subtrees().size());
-    assertEquals(2, tree.subtrees().get(0).level());
-    assertEquals(111, tree.total());
+  void theTotalGoesToTheCacheThePartialsAreDeletedAndARetryTakesTheCache() throws Exception {
+    List<PartialRef> refs = write(staging.resolve("c"), 2);
+    Path cache = staging.resolve("cache");
+    SumPartialsFn.reduce(cache, "w", refs, 2);
+    SumPartialsFn.reduce(cache, "w", refs, 2);
+    for (PartialRef ref : refs) {
+      assertFalse(Files.exists(Path.of(ref.path())), ref.path());
+    }
+    assertTrue(Files.isRegularFile(StatisticsCache.file(cache, "w")));
+    assertArrayEquals(chunk(0).merge(chunk(1)).toStatistics().hessian(), StatisticsCache.read(cache, "w").hessian());
   }
 }

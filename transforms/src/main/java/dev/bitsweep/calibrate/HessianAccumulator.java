@@ -24,11 +24,11 @@ public final class HessianAccumulator implements Serializable {
   private final String layer;
   private final int dim;
   private final int groups;
-  /** Upper triangle only while accumulating; mirrored in {@link #toStatistics()}. */
-  private final double[] upper;
-  private long rows;
-  private double min = Double.POSITIVE_INFINITY;
-  private double max = Double.NEGATIVE_INFINITY;
+  /** Upper triangle only while accumulating (the lower entries stay 0); mirrored in {@link #toStatistics()}. */
+  final double[] upper;
+  long rows;
+  double min = Double.POSITIVE_INFINITY;
+  double max = Double.NEGATIVE_INFINITY;
 
   /** For a layer whose weight matrix has {@code dim} columns; {@code groups} > 1 only for grouped convs. */
   public HessianAccumulator(String layer, int dim, int groups) {
@@ -133,6 +133,31 @@ public final class HessianAccumulator implements Serializable {
 
   public long rows() {
     return rows;
+  }
+
+  public String layer() {
+    return layer;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public int groups() {
+    return groups;
+  }
+
+  /** The bytes of the Hessian values this accumulator holds: {@code 8 * groups * dim²}. */
+  public static long bytes(int dim, int groups) {
+    return 8L * groups * dim * dim;
+  }
+
+  /**
+   * The bytes one rank update allocates on top of the accumulator while it runs (the float64 copy of up to
+   * 2048 rows, on heap and native, and the dim² product, on heap and native); freed when it returns.
+   */
+  public static long updateBytes(int dim) {
+    return 2 * 8L * ROWS_PER_UPDATE * dim + 2 * 8L * dim * dim;
   }
 
   /** The statistics so far, with each group's Hessian as a full symmetric matrix. */

@@ -92,17 +92,31 @@ public final class ActivationCapture implements AutoCloseable {
 
   /** Every layer's partial statistics over samples [from, to) of {@code data}, keyed by layer name. */
   public Map<String, LayerStatistics> run(Dataset data, int from, int to) {
+    Map<String, HessianAccumulator> sums = accumulators();
+    accumulate(data, from, to, sums);
+    Map<String, LayerStatistics> statistics = new LinkedHashMap<>();
+    sums.forEach((name, sum) -> statistics.put(name, sum.toStatistics()));
+    return statistics;
+  }
+
+  /** An empty accumulator per layer, keyed by layer name, for {@link #accumulate}. */
+  public Map<String, HessianAccumulator> accumulators() {
     Map<String, HessianAccumulator> sums = new LinkedHashMap<>();
     for (Layer layer : layers) {
       sums.put(layer.name(), new HessianAccumulator(layer.name(), layer.cols(), plan.groups(layer.name())));
     }
+    return sums;
+  }
+
+  /**
+   * Adds samples [from, to) of {@code data} to the layers' accumulators in place (from {@link #accumulators}): a
+   * caller summing many batches holds one Hessian per layer, not one per batch.
+   */
+  public void accumulate(Dataset data, int from, int to, Map<String, HessianAccumulator> sums) {
     int step = OrtSessions.samplesPerRun(inputs, from, to);
     for (int start = from; start < to; start += step) {
       runOnce(data, start, Math.min(to, start + step), sums);
     }
-    Map<String, LayerStatistics> statistics = new LinkedHashMap<>();
-    sums.forEach((name, sum) -> statistics.put(name, sum.toStatistics()));
-    return statistics;
   }
 
   private void runOnce(Dataset data, int from, int to, Map<String, HessianAccumulator> sums) {

@@ -114,6 +114,32 @@ public record CapturePlan(Map<String, List<CaptureSite>> sites, Map<String, Stri
     }
   }
 
+  /**
+   * Which layers share one input Hessian: those whose weights are read from the same tensors in the same way (the q,
+   * k and v projections of one hidden state), so the same rows go into the same matrix. For every layer of
+   * {@code layers} with capture sites, the first layer in {@code layers} order with the same sites and input
+   * dimension (itself when none comes before it); layers without sites are left out. Given every layer of the model,
+   * the answer does not depend on which layers a sweep compresses.
+   */
+  public Map<String, String> hessianOwners(List<Layer> layers) {
+    Map<String, String> ownerOfKey = new LinkedHashMap<>();
+    Map<String, String> owners = new LinkedHashMap<>();
+    for (Layer layer : layers) {
+      List<CaptureSite> found = sites.get(layer.name());
+      if (found == null) {
+        continue;
+      }
+      StringBuilder key = new StringBuilder().append(layer.cols());
+      for (CaptureSite site : found) {
+        key.append('\n').append(site.activation()).append('|').append(site.kind()).append('|')
+            .append(site.transposed()).append('|').append(java.util.Arrays.toString(site.convGeometry())).append('|')
+            .append(site.autoPad()).append('|').append(site.oneDimensional()).append('|').append(site.graphPath());
+      }
+      owners.put(layer.name(), ownerOfKey.computeIfAbsent(key.toString(), k -> layer.name()));
+    }
+    return owners;
+  }
+
   /** The Hessian group count of a layer: a Conv's {@code group}, else 1. */
   public int groups(String layer) {
     CaptureSite first = sites.get(layer).get(0);
