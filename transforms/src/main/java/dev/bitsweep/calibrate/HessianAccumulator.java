@@ -153,11 +153,11 @@ public final class HessianAccumulator implements Serializable {
   }
 
   /**
-   * The bytes one rank update allocates on top of the accumulator while it runs (the float64 copy of up to
-   * 2048 rows, on heap and native, and the dim² product, on heap and native); freed when it returns.
+   * The bytes one rank update allocates on top of the accumulator while it runs: the float64 copy of up to 2048
+   * rows (heap and native), the dim² product (native only) and one row of it (heap); freed when it returns.
    */
   public static long updateBytes(int dim) {
-    return 2 * 8L * ROWS_PER_UPDATE * dim + 2 * 8L * dim * dim;
+    return 2 * 8L * ROWS_PER_UPDATE * dim + 8L * dim * dim + 8L * dim;
   }
 
   /** The statistics so far, with each group's Hessian as a full symmetric matrix. */
@@ -179,16 +179,18 @@ public final class HessianAccumulator implements Serializable {
     for (int i = 0; i < x.length; i++) {
       x[i] = data[offset + i];
     }
-    double[] product = new double[dim * dim];
+    int base = group * dim * dim;
+    // the product stays native and is read back one row at a time: no second dim² array on the heap
+    double[] row = new double[dim];
     try (DoublePointer rowsPointer = new DoublePointer(x); DoublePointer result = new DoublePointer((long) dim * dim)) {
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, dim, count, 1.0, rowsPointer, dim, 0.0, result, dim);
-      result.get(product);
-    }
-    int base = group * dim * dim;
-    for (int i = 0; i < dim; i++) {
-      for (int j = i; j < dim; j++) {
-        upper[base + i * dim + j] += product[i * dim + j];
+      for (int i = 0; i < dim; i++) {
+        result.position((long) i * dim + i).get(row, 0, dim - i);
+        for (int j = i; j < dim; j++) {
+          upper[base + i * dim + j] += row[j - i];
+        }
       }
+      result.position(0);
     }
   }
 
