@@ -25,7 +25,7 @@ import org.apache.beam.sdk.values.PCollection;
 public final class SweepPipeline {
   private SweepPipeline() {}
 
-  /** The statistics job: every calibration batch through the model, summed per layer into the statistics cache. */
+  /** The statistics job: every calibration batch through the model, summed per Hessian into the statistics cache. */
   public static void buildStatistics(Pipeline pipeline, PlannedSweep sweep) {
     registerCoders(pipeline);
     pipeline.apply("CollectStatistics", CollectStatistics.of(sweep.plan(), sweep.calibration().orElseThrow()));
