@@ -25,23 +25,40 @@ public record SweepPlan(
     SweepSpec.Task task,
     String stagingDir,
     List<SkippedTensor> skipped,
-    String bitsweepVersion)
+    String bitsweepVersion,
+    List<Integer> sequenceStarts)
     implements Serializable {
 
   public SweepPlan {
     modelInputs = List.copyOf(modelInputs);
     skipped = List.copyOf(skipped);
+    sequenceStarts = List.copyOf(sequenceStarts);
   }
 
+  /** A plan without state inputs: batches of batch_size samples. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of());
+  }
+
+  /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */
   public int batchCount() {
-    return (evalSamples + batchSize - 1) / batchSize;
+    int units = sequenceStarts.isEmpty() ? evalSamples : sequenceStarts.size();
+    return (units + batchSize - 1) / batchSize;
   }
 
   public int batchStart(int batch) {
-    return batch * batchSize;
+    return sequenceStarts.isEmpty() ? batch * batchSize : sequenceStarts.get(batch * batchSize);
   }
 
   public int batchEnd(int batch) {
-    return Math.min(evalSamples, (batch + 1) * batchSize);
+    int next = (batch + 1) * batchSize;
+    if (sequenceStarts.isEmpty()) {
+      return Math.min(evalSamples, next);
+    }
+    return next < sequenceStarts.size() ? sequenceStarts.get(next) : evalSamples;
   }
 }

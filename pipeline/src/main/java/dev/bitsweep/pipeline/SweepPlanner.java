@@ -5,6 +5,8 @@ import dev.bitsweep.activations.QdqPlan;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.InputLayout;
+import dev.bitsweep.spec.InputSpecs;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
@@ -51,7 +53,8 @@ public final class SweepPlanner {
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
     ModelChecks.checkFiniteWeights(spec.model(), model, tasks);
-    List<ModelInput> inputs = ModelInput.of(model.proto());
+    List<ModelInput> inputs = InputLayout.apply(model.proto(), InputSpecs.read(spec.specFile()),
+        spec.specFile().toAbsolutePath().getParent());
     if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
       throw new SpecException(spec.specFile() + ": activation quantization needs QuantizeLinear/DequantizeLinear, "
           + "which exist from opset " + QdqInserter.MIN_OPSET + ", but " + spec.model() + " imports opset "
@@ -68,6 +71,7 @@ public final class SweepPlanner {
       throw new SpecException(spec.specFile() + ": eval_data " + spec.evalData() + " holds no samples (its arrays"
           + " have 0 rows); give it at least one sample per model input");
     }
+    List<Integer> sequenceStarts = SequenceBatches.starts(spec, eval, samples);
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
     int calibrationSamples = spec.calibrationData() == null ? 0
@@ -80,7 +84,7 @@ public final class SweepPlanner {
     Path staging = StagingAreas.newPath(out, sweepId);
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), sequenceStarts);
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
     Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, samples);

@@ -110,7 +110,10 @@ public final class ModelRunner implements AutoCloseable {
   public Output run(Dataset data, int from, int to) {
     long start = System.nanoTime();
     try {
-      long fixedBatch = inputs.isEmpty() ? -1 : inputs.get(0).fixedBatch();
+      if (InputFeeder.stateful(inputs)) {
+        return SequenceRunner.run(session, inputs, outputName, data, from, to);
+      }
+      long fixedBatch = fixedBatch(data);
       if (fixedBatch > 0 && fixedBatch != to - from) {
         List<Output> parts = new ArrayList<>();
         for (int first = from; first < to; first += (int) fixedBatch) {
@@ -128,20 +131,21 @@ public final class ModelRunner implements AutoCloseable {
     }
   }
 
+  /** The batch the model fixes on the first file-fed input's batch axis, or -1 when that axis is free. */
+  private long fixedBatch(Dataset data) {
+    for (ModelInput input : inputs) {
+      if (input.feed().fromFile()) {
+        return input.shape()[data.batchAxis(input.name())];
+      }
+    }
+    return -1;
+  }
+
   private Output runOnce(Dataset data, int from, int to) {
     Map<String, OnnxTensor> feeds = feeds(inputs, data, from, to);
     try {
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(outputName))) {
-        OnnxValue value = result.get(0);
-        OnnxTensor tensor = (OnnxTensor) value;
-        long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
-        FloatBuffer buffer = tensor.getFloatBuffer();
-        if (buffer == null) {
-          throw new ModelException("output '" + outputName + "' is not a float tensor; bitsweep compares float outputs");
-        }
-        float[] values = new float[buffer.remaining()];
-        buffer.get(values);
-        return new Output(values, shape);
+        return floatOutput(result.get(0), outputName);
       }
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + ": " + e.getMessage(), e);
@@ -152,41 +156,22 @@ public final class ModelRunner implements AutoCloseable {
 
   /**
    * ONNX Runtime tensors of samples [from, to) for every model input; the caller closes them. Inputs are fed as
-   * their .npy dtype (float32, float16, int64, int32).
+   * their .npy dtype (float32, float16, int64, int32), on their batch axis; value inputs as their constant.
    */
   public static Map<String, OnnxTensor> feeds(List<ModelInput> inputs, Dataset data, int from, int to) {
-    OrtEnvironment environment = OrtEnvironment.getEnvironment();
-    Map<String, OnnxTensor> feeds = new HashMap<>();
-    try {
-      for (ModelInput input : inputs) {
-        NpyArray array = data.inputs().get(input.name());
-        long[] shape = array.shape();
-        shape[0] = to - from;
-        OnnxTensor tensor = switch (array.dtype()) {
-          case "float32" -> OnnxTensor.createTensor(environment, FloatBuffer.wrap(array.floats(from, to)), shape);
-          case "float16" -> OnnxTensor.createTensor(environment, java.nio.ShortBuffer.wrap(array.halfBits(from, to)),
-              shape, ai.onnxruntime.OnnxJavaType.FLOAT16);
-          case "int64" -> OnnxTensor.createTensor(environment, LongBuffer.wrap(array.longs(from, to)), shape);
-          case "int32" -> {
-            long[] longs = array.longs(from, to);
-            int[] ints = new int[longs.length];
-            for (int i = 0; i < ints.length; i++) {
-              ints[i] = (int) longs[i];
-            }
-            yield OnnxTensor.createTensor(environment, IntBuffer.wrap(ints), shape);
-          }
-          default -> throw new ModelException("input '" + input.name() + "' with data type " + array.dtype() + " is not supported");
-        };
-        feeds.put(input.name(), tensor);
-      }
-      return feeds;
-    } catch (OrtException e) {
-      feeds.values().forEach(OnnxTensor::close);
-      throw new ModelException("ONNX Runtime cannot hold samples " + from + ".." + to + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      feeds.values().forEach(OnnxTensor::close);
-      throw e;
+    return InputFeeder.feeds(inputs, data, from, to, null);
+  }
+
+  static Output floatOutput(OnnxValue value, String name) throws OrtException {
+    OnnxTensor tensor = (OnnxTensor) value;
+    long[] shape = ((TensorInfo) tensor.getInfo()).getShape();
+    FloatBuffer buffer = tensor.getFloatBuffer();
+    if (buffer == null) {
+      throw new ModelException("output '" + name + "' is not a float tensor; bitsweep compares float outputs");
     }
+    float[] values = new float[buffer.remaining()];
+    buffer.get(values);
+    return new Output(values, shape);
   }
 
   public String outputName() {
