@@ -46,19 +46,14 @@ public record SweepPlan(
 
   /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */
   public int batchCount() {
-    int units = sequenceStarts.isEmpty() ? evalSamples : sequenceStarts.size();
-    return (units + batchSize - 1) / batchSize;
+    return SequenceBatches.count(evalSamples, batchSize, sequenceStarts);
   }
 
   public int batchStart(int batch) {
-    return sequenceStarts.isEmpty() ? batch * batchSize : sequenceStarts.get(batch * batchSize);
+    return SequenceBatches.start(batch, batchSize, sequenceStarts);
   }
 
   public int batchEnd(int batch) {
-    int next = (batch + 1) * batchSize;
-    if (sequenceStarts.isEmpty()) {
-      return Math.min(evalSamples, next);
-    }
-    return next < sequenceStarts.size() ? sequenceStarts.get(next) : evalSamples;
+    return SequenceBatches.end(batch, evalSamples, batchSize, sequenceStarts);
   }
 }

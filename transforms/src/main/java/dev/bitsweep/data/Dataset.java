@@ -20,15 +20,17 @@ public final class Dataset {
   private final int samples;
   private final Map<String, Integer> batchAxes;
   private final int[] sequenceStarts;
+  private final int fixedBatch;
 
   private Dataset(Path directory, Map<String, NpyArray> inputs, NpyArray labels, int samples,
-      Map<String, Integer> batchAxes, int[] sequenceStarts) {
+      Map<String, Integer> batchAxes, int[] sequenceStarts, int fixedBatch) {
     this.directory = directory;
     this.inputs = inputs;
     this.labels = labels;
     this.samples = samples;
     this.batchAxes = batchAxes;
     this.sequenceStarts = sequenceStarts;
+    this.fixedBatch = fixedBatch;
   }
 
   public static Dataset open(Path directory, List<ModelInput> modelInputs, boolean needLabels) {
@@ -79,7 +81,8 @@ public final class Dataset {
           + "as values or states in the spec: at least one input must come from a data file in " + directory);
     }
     int[] sequenceStarts = InputLayout.sequenceStarts(directory, allInputs, samples);
-    return new Dataset(directory, inputs, labels, samples, Map.copyOf(batchAxes), sequenceStarts);
+    int fixedBatch = InputLayout.fixedBatch(allInputs, batchAxes);
+    return new Dataset(directory, inputs, labels, samples, Map.copyOf(batchAxes), sequenceStarts, fixedBatch);
   }
 
   private static Map<String, NpyArray> readNpyFiles(Path directory, List<ModelInput> modelInputs,
@@ -188,6 +191,14 @@ public final class Dataset {
       throw new DataException("model input '" + input + "' is not fed from a data file in " + directory);
     }
     return axis;
+  }
+
+  /**
+   * The batch the model fixes on the batch axis of its file-fed inputs (every run then takes exactly that many
+   * samples), or -1 when the batch axis is free.
+   */
+  public int fixedBatch() {
+    return fixedBatch;
   }
 
   /** Where each sequence of frames starts (from sequence_ids.npy), or an empty array for a model without state. */

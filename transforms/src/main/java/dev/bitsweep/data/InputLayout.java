@@ -66,6 +66,40 @@ public final class InputLayout {
     return applied;
   }
 
+  /**
+   * What the spec's input layout changes about the runs, for the ids of results and caches that depend on it: one
+   * entry per input not fed plainly from its file (a value, a batch axis, a state with its initial file's content);
+   * empty when every input is.
+   */
+  public static String identity(List<ModelInput> inputs) {
+    List<String> parts = new ArrayList<>();
+    for (ModelInput input : inputs) {
+      InputFeed feed = input.feed();
+      switch (feed.kind()) {
+        case VALUE -> parts.add(input.name() + "=value:" + feed.value());
+        case STATE -> parts.add(input.name() + "=state:" + feed.stateOutput() + ",axis:" + feed.batchAxis()
+            + ",initial:" + (feed.initialFile() == null ? "zeros" : sha256(Path.of(feed.initialFile()))));
+        case FILE -> {
+          if (feed.batchAxis() >= 0) {
+            parts.add(input.name() + "=axis:" + feed.batchAxis());
+          }
+        }
+      }
+    }
+    return String.join(";", parts);
+  }
+
+  private static String sha256(Path file) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(Files.readAllBytes(file)));
+    } catch (java.io.IOException e) {
+      throw new DataException("cannot read initial state file " + file + ": " + e.getMessage());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static void checkValue(ModelInput input) {
     if (Arrays.stream(input.shape()).anyMatch(d -> d < 0)) {
       throw new DataException("model input '" + input.name() + "' " + ModelInput.shapeText(input.shape())
@@ -235,6 +269,37 @@ public final class InputLayout {
       position++;
     }
     return true;
+  }
+
+  /**
+   * The batch the model fixes on the batch axes of its file-fed inputs, or -1 when every one is symbolic. Inputs that
+   * fix different batches, and a fixed batch above 1 with state inputs (frames run one at a time), are errors.
+   */
+  static int fixedBatch(List<ModelInput> inputs, Map<String, Integer> batchAxes) {
+    long fixed = -1;
+    String owner = null;
+    for (ModelInput input : inputs) {
+      Integer axis = batchAxes.get(input.name());
+      if (axis == null || input.shape()[axis] < 0) {
+        continue;
+      }
+      long size = input.shape()[axis];
+      if (owner == null) {
+        fixed = size;
+        owner = input.name();
+      } else if (size != fixed) {
+        throw new DataException("model inputs '" + owner + "' and '" + input.name() + "' fix different batch sizes on "
+            + "their batch axes (" + fixed + " and " + size + "): the samples of one run go to every input; check "
+            + "the inputs' batch_axis in the spec");
+      }
+    }
+    boolean stateful = inputs.stream().anyMatch(i -> i.feed().kind() == InputFeed.Kind.STATE);
+    if (stateful && fixed > 1) {
+      throw new DataException("model input '" + owner + "' fixes its batch at " + fixed + " but the spec carries state "
+          + "through sequences, one frame per run: export the model with batch 1 (or a symbolic batch) on '" + owner
+          + "'s batch axis");
+    }
+    return (int) fixed;
   }
 
   /**

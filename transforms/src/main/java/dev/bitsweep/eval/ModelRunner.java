@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs a model with ONNX Runtime on samples of a dataset and returns its first output.
@@ -106,51 +107,23 @@ public final class ModelRunner implements AutoCloseable {
     return runSamples;
   }
 
-  /** The first output's values and shape for samples [from, to). */
+  /**
+   * The first output's values and shape for samples [from, to), run as the inputs' layout says
+   * ({@link OrtSessions#runEach}: frame by frame carrying state, or in runs of the model's fixed batch).
+   */
   public Output run(Dataset data, int from, int to) {
     long start = System.nanoTime();
     try {
-      if (InputFeeder.stateful(inputs)) {
-        return SequenceRunner.run(session, inputs, outputName, data, from, to);
-      }
-      long fixedBatch = fixedBatch(data);
-      if (fixedBatch > 0 && fixedBatch != to - from) {
-        List<Output> parts = new ArrayList<>();
-        for (int first = from; first < to; first += (int) fixedBatch) {
-          parts.add(runOnce(data, first, (int) Math.min(to, first + fixedBatch)));
-        }
-        return Output.concat(parts);
-      }
-      return runOnce(data, from, to);
+      List<Output> parts = OrtSessions.runEach(session, inputs, data, from, to, Set.of(outputName),
+          (first, end) -> "on samples " + first + ".." + end, (feeds, result) ->
+              floatOutput(result.get(outputName).orElseThrow(), outputName));
+      return parts.size() == 1 ? parts.get(0) : Output.concat(parts);
     } finally {
       long elapsed = System.nanoTime() - start;
       synchronized (this) {
         runNanos += elapsed;
         runSamples += to - from;
       }
-    }
-  }
-
-  /** The batch the model fixes on the first file-fed input's batch axis, or -1 when that axis is free. */
-  private long fixedBatch(Dataset data) {
-    for (ModelInput input : inputs) {
-      if (input.feed().fromFile()) {
-        return input.shape()[data.batchAxis(input.name())];
-      }
-    }
-    return -1;
-  }
-
-  private Output runOnce(Dataset data, int from, int to) {
-    Map<String, OnnxTensor> feeds = feeds(inputs, data, from, to);
-    try {
-      try (OrtSession.Result result = session.run(feeds, java.util.Set.of(outputName))) {
-        return floatOutput(result.get(0), outputName);
-      }
-    } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed on samples " + from + ".." + to + ": " + e.getMessage(), e);
-    } finally {
-      feeds.values().forEach(OnnxTensor::close);
     }
   }
 

@@ -11,7 +11,6 @@ import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.eval.OrtSessions;
 import dev.bitsweep.onnx.ModelException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,33 +47,33 @@ public final class OutputRunner implements AutoCloseable {
     }
   }
 
-  /** The named outputs for samples [from, to) (run in fixed-size pieces when the model fixes its batch). */
+  /**
+   * The named outputs for samples [from, to), run as the inputs' layout says (frame by frame carrying state, or in
+   * runs of the model's fixed batch; {@link OrtSessions#runEach}).
+   */
   public Map<String, Output> run(Dataset data, int from, int to) {
-    int step = OrtSessions.samplesPerRun(inputs, from, to);
-    Map<String, List<Output>> parts = new LinkedHashMap<>();
-    for (int start = from; start < to; start += step) {
-      runOnce(data, start, Math.min(to, start + step)).forEach((k, v) -> parts.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+    List<Map<String, Output>> runs = OrtSessions.runEach(session, inputs, data, from, to, outputs,
+        (first, end) -> "on samples " + first + ".." + end + " of " + file, (feeds, result) -> {
+          Map<String, Output> out = new LinkedHashMap<>();
+          for (String name : outputs) {
+            OnnxTensor tensor = (OnnxTensor) result.get(name).orElseThrow();
+            float[] values = OrtSessions.floats(tensor);
+            if (values == null) {
+              throw new ModelException("output '" + name + "' of " + file + " is not a float tensor; the metrics read "
+                  + "float scores");
+            }
+            out.put(name, new Output(values, ((TensorInfo) tensor.getInfo()).getShape()));
+          }
+          return out;
+        });
+    if (runs.size() == 1) {
+      return runs.get(0);
     }
     Map<String, Output> joined = new LinkedHashMap<>();
-    parts.forEach((name, list) -> joined.put(name, list.size() == 1 ? list.get(0) : Output.concat(list)));
+    for (String name : runs.get(0).keySet()) {
+      joined.put(name, Output.concat(runs.stream().map(run -> run.get(name)).toList()));
+    }
     return joined;
-  }
-
-  private Map<String, Output> runOnce(Dataset data, int from, int to) {
-    String failing = "on samples " + from + ".." + to + " of " + file;
-    return OrtSessions.run(session, inputs, data, from, to, outputs, failing, (feeds, result) -> {
-      Map<String, Output> out = new LinkedHashMap<>();
-      for (String name : outputs) {
-        OnnxTensor tensor = (OnnxTensor) result.get(name).orElseThrow();
-        float[] values = OrtSessions.floats(tensor);
-        if (values == null) {
-          throw new ModelException("output '" + name + "' of " + file + " is not a float tensor; the metrics read "
-              + "float scores");
-        }
-        out.put(name, new Output(values, ((TensorInfo) tensor.getInfo()).getShape()));
-      }
-      return out;
-    });
   }
 
   @Override
