@@ -17,6 +17,7 @@ public final class InputSpecs {
 
   private InputSpecs() {}
 
+  /** The entries by input name; a state's {@code initial} file resolved against the spec's directory. */
   public static Map<String, InputFeed> read(Path specFile) {
     YamlNode root = YamlNode.read(specFile);
     YamlNode section = root.map().get("inputs");
@@ -62,7 +63,7 @@ public final class InputSpecs {
         }
         YamlNode initial = state.map().get("initial");
         String initialFile = initial == null || initial.isNull() || initial.text().equals("zeros") ? null
-            : initial.text();
+            : specFile.toAbsolutePath().getParent().resolve(initial.text()).normalize().toString();
         feeds.put(entry.getKey(), InputFeed.state(output.text(), initialFile, batchAxis));
       } else {
         feeds.put(entry.getKey(), InputFeed.file(batchAxis));
