@@ -2,13 +2,13 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.DataException;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.eval.metrics.Labels;
 import dev.bitsweep.eval.metrics.Metric;
 import dev.bitsweep.eval.metrics.MetricBatch;
 import dev.bitsweep.eval.metrics.MetricException;
 import dev.bitsweep.eval.metrics.Metrics;
-import dev.bitsweep.eval.metrics.OutputRunner;
 import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.onnx.OnnxModel;
@@ -98,8 +98,8 @@ final class EvaluationCheck {
     int to = Math.min(samples, spec.batchSize());
     List<ModelInput> inputs = ModelInput.of(model.proto());
     Map<String, Output> first;
-    try (OutputRunner runner = OutputRunner.open(model.path(), inputs, Set.of(output), SessionSettings.QDQ_DISABLED)) {
-      first = runner.run(eval, 0, to);
+    try (ModelRunner runner = ModelRunner.open(model.path(), inputs, Set.of(output), SessionSettings.QDQ_DISABLED, 1)) {
+      first = runner.runAll(eval, 0, to);
     }
     try {
       metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to)));

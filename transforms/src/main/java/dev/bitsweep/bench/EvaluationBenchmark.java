@@ -109,7 +109,7 @@ public final class EvaluationBenchmark {
 
   /** The loop a user of ONNX Runtime's Java API would write: tensors from arrays, run, first output read back. */
   private static final class PlainLoop implements AutoCloseable {
-    private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment environment = dev.bitsweep.eval.OrtRuntime.environment();
     private final OrtSession session;
     private final String outputName;
     private final List<Map<String, Object>> batches = new ArrayList<>();
