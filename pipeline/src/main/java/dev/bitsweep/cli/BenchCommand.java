@@ -54,8 +54,24 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads for --eval (default 1).")
   int threads;
 
+  @Option(names = "--overhead", paramLabel = "DIR", description = {"Instead: the fixed cost of a sweep on embedded Flink:",
+      "a trivial 1-config sweep of DIR/model.onnx over DIR/eval (e.g. calibration-data/digits) run --runs times in this",
+      "JVM, phase by phase (JVM start, planning, job incl. MiniCluster start and submission, publishing + report)."})
+  java.nio.file.Path overhead;
+
+  @Option(names = "--runs", defaultValue = "5", description = "Sweeps for --overhead (default 5).")
+  int runs;
+
   @Override
   public Integer call() throws Exception {
+    if (overhead != null) {
+      if (runs < 1) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--runs must be >= 1, got " + runs);
+      }
+      java.nio.file.Path work = java.nio.file.Files.createTempDirectory("bitsweep-overhead");
+      System.out.print(dev.bitsweep.pipeline.OverheadBenchmark.run(overhead, work, runs, true));
+      return ExitCodes.OK;
+    }
     if (evalModel != null) {
       if (batch < 1 || threads < 1) {
         throw new CommandLine.ParameterException(command.commandLine(), "--batch and --threads must be >= 1");

@@ -2,13 +2,13 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.DataException;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.eval.metrics.Labels;
 import dev.bitsweep.eval.metrics.Metric;
 import dev.bitsweep.eval.metrics.MetricBatch;
 import dev.bitsweep.eval.metrics.MetricException;
 import dev.bitsweep.eval.metrics.Metrics;
-import dev.bitsweep.eval.metrics.OutputRunner;
 import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
@@ -99,9 +99,9 @@ final class EvaluationCheck {
     int samples = sweep.evalSamples();
     int to = sweep.batchEnd(0);
     Map<String, Output> first;
-    try (OutputRunner runner = OutputRunner.open(model.path(), sweep.modelInputs(), Set.of(output),
-        SessionSettings.QDQ_DISABLED)) {
-      first = runner.run(eval, 0, to);
+    try (ModelRunner runner = ModelRunner.open(model.path(), sweep.modelInputs(), Set.of(output),
+        SessionSettings.QDQ_DISABLED, 1)) {
+      first = runner.runAll(eval, 0, to);
     }
     try {
       metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to)));

@@ -146,7 +146,7 @@ public final class EvaluationBenchmark {
    * run per fixed batch of the model, or per frame carrying the state outputs into the next frame's state inputs.
    */
   private static final class PlainLoop implements AutoCloseable {
-    private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment environment = dev.bitsweep.eval.OrtRuntime.environment();
     private final OrtSession session;
     private final String outputName;
     private final List<ModelInput> states;

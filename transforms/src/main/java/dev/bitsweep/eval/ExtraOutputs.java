@@ -1,6 +1,5 @@
 package dev.bitsweep.eval;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.bitsweep.data.ModelInput;
@@ -90,7 +89,7 @@ public final class ExtraOutputs {
       options.setInterOpNumThreads(1);
       return usesExternalData(model.proto().getGraph())
           ? sessionBesideTheModel(bytes, options, tempPrefix)
-          : OrtEnvironment.getEnvironment().createSession(bytes, options);
+          : OrtRuntime.environment().createSession(bytes, options);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load " + model.path() + " with " + purpose + ": "
           + e.getMessage(), e);
@@ -111,7 +110,7 @@ public final class ExtraOutputs {
     try {
       temp = Files.createTempFile(model.directory(), tempPrefix, ".onnx");
       Files.write(temp, bytes);
-      return OrtEnvironment.getEnvironment().createSession(temp.toString(), options);
+      return OrtRuntime.environment().createSession(temp.toString(), options);
     } catch (IOException e) {
       throw new ModelException("cannot write the activation-capture copy of " + model.path() + " beside it ("
           + e.getMessage() + "); its external data is resolved relative to that directory, which must be writable",

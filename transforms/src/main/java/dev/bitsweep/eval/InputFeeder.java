@@ -29,7 +29,7 @@ final class InputFeeder {
   /** @param states the current state of each state input (float32, {@link InputLayout#stateShape}), or null */
   static Map<String, OnnxTensor> feeds(java.util.List<ModelInput> inputs, Dataset data, int from, int to,
       Map<String, float[]> states) {
-    OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    OrtEnvironment environment = OrtRuntime.environment();
     Map<String, OnnxTensor> feeds = new HashMap<>();
     try {
       for (ModelInput input : inputs) {
