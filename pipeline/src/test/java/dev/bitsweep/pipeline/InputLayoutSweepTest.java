@@ -43,12 +43,7 @@ class InputLayoutSweepTest {
 
   @BeforeAll
   void sweep() throws Exception {
-    Path spec = work.resolve("spec.yaml");
-    Files.writeString(spec, "name: layout\nmodel: " + SET.resolve("model.onnx") + "\ntask: agreement\neval_data: "
-        + SET.resolve("eval") + "\ncalibration_data: " + SET.resolve("calib") + "\nbatch_size: 4\n"
-        + "weight_threshold: 16\ninputs:\n  sr: {value: " + SR + "}\n  c: {batch_axis: 1}\nconfigs:\n"
-        + "  - {id: gptq4, method: gptq, nbits: 4}\n"
-        + "  - {id: int8, method: linear_quantize, mode: linear_symmetric, dtype: int8, granularity: per_channel}\n");
+    Path spec = spec(SR);
     planned = SweepPlanner.plan(spec, work.resolve("out"));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     outcome = new SweepRunner(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(spec,
@@ -56,11 +51,45 @@ class InputLayoutSweepTest {
     console = bytes.toString(StandardCharsets.UTF_8);
   }
 
+  private static Path spec(long sr) throws Exception {
+    Path spec = work.resolve("spec-" + sr + ".yaml");
+    Files.writeString(spec, "name: layout\nmodel: " + SET.resolve("model.onnx") + "\ntask: agreement\neval_data: "
+        + SET.resolve("eval") + "\ncalibration_data: " + SET.resolve("calib") + "\nbatch_size: 4\n"
+        + "weight_threshold: 16\ninputs:\n  sr: {value: " + sr + "}\n  c: {batch_axis: 1}\nconfigs:\n"
+        + "  - {id: gptq4, method: gptq, nbits: 4}\n"
+        + "  - {id: int8, method: linear_quantize, mode: linear_symmetric, dtype: int8, granularity: per_channel}\n");
+    return spec;
+  }
+
   @Test
   void calibrationStatisticsAreTheInputsAsLaidOut() {
+    CalibrationPlan calibration = planned.calibration().orElseThrow();
+    assertEquals(3, calibration.batchCount(), "12 calibration samples in batches of 4");
+    assertEquals(3, outcome.calibrationBatches());
+    assertStatistics(calibration, SR);
+  }
+
+  /**
+   * Another value changes the activations and outputs: a sweep with sr 16000 into the same output directory gets
+   * its own statistics and original outputs, not the ones cached by the sr 8000 sweep.
+   */
+  @Test
+  void anotherValueIsAnotherSweepWithItsOwnCaches() throws Exception {
+    Path spec = spec(16000);
+    PlannedSweep other = SweepPlanner.plan(spec, work.resolve("out"));
+    SweepOutcome second = new SweepRunner(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .run(spec, Launch.embedded().withRunner("direct").withOut(work.resolve("out")));
+    assertTrue(!other.sweepId().equals(planned.sweepId()), other.sweepId());
+    assertTrue(!other.calibration().orElseThrow().cacheDir().equals(planned.calibration().orElseThrow().cacheDir()));
+    assertEquals(3, second.calibrationBatches(), "statistics computed, not read from the sr 8000 cache");
+    assertStatistics(other.calibration().orElseThrow(), 16000);
+    assertSnrs(second, 16000);
+  }
+
+  private static void assertStatistics(CalibrationPlan calibration, long sr) {
     float[] x = NpyArray.read(SET.resolve("calib/x.npy")).floats(0, 12);
     float[] c = NpyArray.read(SET.resolve("calib/c.npy")).floats(0, 12);
-    float scale = (float) SR / 16000f;
+    float scale = (float) sr / 16000f;
     double[] expected = new double[16];
     for (int s = 0; s < 12; s++) {
       float[] a = new float[4];
@@ -74,9 +103,6 @@ class InputLayoutSweepTest {
         }
       }
     }
-    CalibrationPlan calibration = planned.calibration().orElseThrow();
-    assertEquals(3, calibration.batchCount(), "12 calibration samples in batches of 4");
-    assertEquals(3, outcome.calibrationBatches());
     LayerStatistics statistics = StatisticsCache.read(Path.of(calibration.cacheDir()), "proj.weight");
     assertEquals(12, statistics.rows());
     for (int k = 0; k < 16; k++) {
@@ -88,13 +114,18 @@ class InputLayoutSweepTest {
   void evaluationEqualsAPlainLoopThatTransposesTheInputItself() throws Exception {
     assertEquals(3, planned.plan().batchCount(), "10 samples in batches of 4");
     assertTrue(console.contains("evaluated 6/6 batches"), console);
-    List<Map<String, Object>> runs = query("SELECT * FROM " + table(outcome.out(), "runs") + " ORDER BY config_id");
+    assertSnrs(outcome, SR);
+  }
+
+  private static void assertSnrs(SweepOutcome outcome, long sr) throws Exception {
+    List<Map<String, Object>> runs = query("SELECT * FROM " + table(outcome.out(), "runs") + " WHERE sweep_id = '"
+        + outcome.sweepId() + "' ORDER BY config_id");
     assertEquals(2, runs.size());
-    float[] original = outputs(SET.resolve("model.onnx"));
+    float[] original = outputs(SET.resolve("model.onnx"), sr);
     for (Map<String, Object> run : runs) {
       assertEquals("ok", run.get("status"), run.toString());
       assertEquals(10, ((Number) run.get("eval_samples")).intValue());
-      float[] packaged = outputs(outcome.out().resolve((String) run.get("package_path")));
+      float[] packaged = outputs(outcome.out().resolve((String) run.get("package_path")), sr);
       double signal = 0;
       double noise = 0;
       for (int i = 0; i < original.length; i++) {
@@ -106,7 +137,7 @@ class InputLayoutSweepTest {
   }
 
   /** y of the 10 eval samples, run in the sweep's batches of 4: c transposed from [N, 2, 4] to [2, n, 4] here. */
-  private static float[] outputs(Path model) throws Exception {
+  private static float[] outputs(Path model, long srValue) throws Exception {
     float[] x = NpyArray.read(SET.resolve("eval/x.npy")).floats(0, 10);
     float[] c = NpyArray.read(SET.resolve("eval/c.npy")).floats(0, 10);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -116,7 +147,7 @@ class InputLayoutSweepTest {
     options.setIntraOpNumThreads(1);
     options.addConfigEntry("session.disable_quant_qdq", "1");
     try (OrtSession session = env.createSession(model.toString(), options);
-        OnnxTensor sr = OnnxTensor.createTensor(env, SR)) {
+        OnnxTensor sr = OnnxTensor.createTensor(env, srValue)) {
       for (int from = 0; from < 10; from += 4) {
         int n = Math.min(10, from + 4) - from;
         float[] xs = new float[n * 4];
