@@ -46,23 +46,22 @@ public final class OrtSessions {
     List<T> runs = new ArrayList<>();
     for (int start = from; start < to; start += step) {
       int end = Math.min(to, start + step);
-      runs.add(run(session, inputs, data, start, end, outputs, failing.describe(start, end), reader));
+      runs.add(runOnce(session, inputs, data, start, end, outputs, failing, reader));
     }
     return runs;
   }
 
   /**
-   * Runs {@code session} once on samples [from, to) of {@code data} (no state inputs), fetching {@code outputs}, and
-   * reads the result; the input tensors are closed after. An ONNX Runtime failure is a {@link ModelException} "ONNX
-   * Runtime failed {@code failing}: cause".
+   * One run on samples [from, to) (no state inputs); the input tensors are closed after. The failure text is made
+   * only when it fails (a run of a small model takes microseconds).
    */
-  public static <T> T run(OrtSession session, List<ModelInput> inputs, Dataset data, int from, int to,
-      Set<String> outputs, String failing, ResultReader<T> reader) {
+  private static <T> T runOnce(OrtSession session, List<ModelInput> inputs, Dataset data, int from, int to,
+      Set<String> outputs, Failing failing, ResultReader<T> reader) {
     Map<String, OnnxTensor> feeds = ModelRunner.feeds(inputs, data, from, to);
     try (OrtSession.Result result = session.run(feeds, outputs)) {
       return reader.read(feeds, result);
     } catch (OrtException e) {
-      throw new ModelException("ONNX Runtime failed " + failing + ": " + e.getMessage(), e);
+      throw new ModelException("ONNX Runtime failed " + failing.describe(from, to) + ": " + e.getMessage(), e);
     } finally {
       feeds.values().forEach(OnnxTensor::close);
     }
