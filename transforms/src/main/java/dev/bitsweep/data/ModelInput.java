@@ -54,11 +54,6 @@ public record ModelInput(String name, int elementType, long[] shape, InputFeed f
     return dtype;
   }
 
-  /** The batch size the model fixes, or -1 when the first axis is free. */
-  public long fixedBatch() {
-    return shape.length == 0 ? -1 : shape[0];
-  }
-
   public static String shapeText(long[] shape) {
     return LongStream.of(shape).mapToObj(d -> d < 0 ? "?" : Long.toString(d)).collect(Collectors.joining(",", "[", "]"));
   }
