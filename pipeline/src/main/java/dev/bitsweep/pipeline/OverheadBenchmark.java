@@ -27,6 +27,7 @@ public final class OverheadBenchmark {
       throw new IllegalArgumentException(modelDir + " must hold model.onnx and eval/ (e.g. calibration-data/digits)");
     }
     List<SweepOverhead> phases = new ArrayList<>();
+    List<Double> cpu = new ArrayList<>();
     try {
       Path spec = Files.createDirectories(work).resolve("overhead.yaml");
       Files.writeString(spec, String.join("\n",
@@ -44,8 +45,10 @@ public final class OverheadBenchmark {
           ""));
       PrintStream console = quiet ? new PrintStream(OutputStream.nullOutputStream()) : System.out;
       for (int i = 0; i < runs; i++) {
+        long cpuBefore = processCpuNanos();
         SweepOutcome outcome = new SweepRunner(console).run(spec, Launch.embedded().withOut(work.resolve("out")));
         phases.add(outcome.overhead());
+        cpu.add((processCpuNanos() - cpuBefore) / 1e9);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -54,8 +57,8 @@ public final class OverheadBenchmark {
     for (int i = 0; i < phases.size(); i++) {
       SweepOverhead p = phases.get(i);
       text.append(String.format(Locale.ROOT, "run %d: jvm_start %.2f s, planning %.2f s, job %.2f s, publish %.2f s,"
-          + " total %.2f s%n", i + 1, p.jvmStartSeconds(), p.planningSeconds(), p.jobSeconds(), p.publishSeconds(),
-          p.fixedSeconds() + p.jobSeconds()));
+          + " total %.2f s (process CPU %.2f s)%n", i + 1, p.jvmStartSeconds(), p.planningSeconds(), p.jobSeconds(),
+          p.publishSeconds(), p.fixedSeconds() + p.jobSeconds(), cpu.get(i)));
     }
     if (phases.size() > 1) {
       List<SweepOverhead> warm = phases.subList(1, phases.size());
@@ -67,6 +70,12 @@ public final class OverheadBenchmark {
           median(warm.stream().mapToDouble(p -> p.fixedSeconds() + p.jobSeconds()).toArray()), loadAverage()));
     }
     return text.toString();
+  }
+
+  /** CPU time of this process (all threads), which load from other processes does not inflate as it does wall time. */
+  private static long processCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
   }
 
   private static double median(double[] values) {

@@ -39,6 +39,9 @@ public final class SweepRunner {
   public SweepOutcome run(Path specFile, Launch launch) {
     double jvmStart = SweepOverhead.jvmStartSecondsOnce();
     long started = System.nanoTime();
+    if (launch.runner().equals("flink") && !launch.onCluster()) {
+      dev.bitsweep.cluster.SharedRpcSystemLoader.prewarm(); // loads Flink's RPC classes while the sweep is planned
+    }
     PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride());
     double planning = CompressLayers.seconds(started);
     int threadsPerTask = launch.resolveThreadsPerTask();
