@@ -26,13 +26,15 @@ import java.util.Map;
  *     skipped
  * @param activations the activation tensors whose histograms are recorded (a {@link
  *     dev.bitsweep.activations.QdqPlan}'s tensors of the original model); empty when no config quantizes activations
+ * @param sequenceStarts with state inputs, where each used sequence of the calibration data starts: a batch is then
+ *     batchSize whole sequences; empty without state inputs
  * @param hessianOf for each of {@code layers}, the name of the Hessian it reads: the first layer of the model with the
  *     same input ({@link CapturePlan#hessianOwners}), possibly one this sweep leaves alone
  * @param captureGroups the Hessians (named by their first layer), in groups captured by separate runs of the model
  * @param captureBudgetBytes the memory budget the groups were made for
  */
 public record CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
-    String cacheDir, boolean cached, List<String> activations, Map<String, String> hessianOf,
+    String cacheDir, boolean cached, List<String> activations, List<Integer> sequenceStarts, Map<String, String> hessianOf,
     List<List<Layer>> captureGroups, long captureBudgetBytes) implements Serializable {
   /** Contiguous runs of batches the calibration data is cut into (fewer when there are fewer batches). */
   static final int CHUNKS = 4;
@@ -40,20 +42,21 @@ public record CalibrationPlan(String dataPath, int samples, int batchSize, List<
   public CalibrationPlan {
     layers = List.copyOf(layers);
     activations = List.copyOf(activations);
+    sequenceStarts = List.copyOf(sequenceStarts);
     hessianOf = Map.copyOf(hessianOf);
     captureGroups = captureGroups.stream().map(List::copyOf).toList();
   }
 
   public int batchCount() {
-    return (samples + batchSize - 1) / batchSize;
+    return SequenceBatches.count(samples, batchSize, sequenceStarts);
   }
 
   public int batchStart(int batch) {
-    return batch * batchSize;
+    return SequenceBatches.start(batch, batchSize, sequenceStarts);
   }
 
   public int batchEnd(int batch) {
-    return Math.min(samples, (batch + 1) * batchSize);
+    return SequenceBatches.end(batch, samples, batchSize, sequenceStarts);
   }
 
   /** The Hessians to compute, in model order. */

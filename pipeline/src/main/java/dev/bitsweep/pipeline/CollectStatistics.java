@@ -51,7 +51,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * <p>When a config quantizes activations, the first group's tasks also record the histogram of every activation
  * tensor it quantizes, in the same loop over their batches; the histograms are small and summed exactly
  * ({@link ActivationHistogram#plus}) into one cache file beside the Hessians. When the cache already holds
- * everything, the sweep does not run this at all.
+ * everything, the sweep does not run this at all. The model is fed as the spec's input layout says; with state
+ * inputs a calibration batch is whole sequences, run frame by frame carrying the state.
  */
 public final class CollectStatistics extends PTransform<PBegin, PCollection<String>> {
   /** Runs of ONNX Runtime over one calibration batch for one capture group. */
@@ -164,7 +165,8 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
     private ActivationCapture capture(int groupIndex, List<Layer> group) {
       if (capture == null || captureGroup != groupIndex) {
         closeCapture();
-        capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), group, calibration.capture());
+        capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), group, calibration.capture(),
+            plan.modelInputs());
         captureGroup = groupIndex;
       }
       return capture;
@@ -172,7 +174,8 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<Stri
 
     private ActivationRecorder recorder() {
       if (recorder == null) {
-        recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations());
+        recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations(),
+            plan.modelInputs());
       }
       return recorder;
     }

@@ -26,22 +26,15 @@ public record SweepPlan(
     String stagingDir,
     List<SkippedTensor> skipped,
     String bitsweepVersion,
-    List<SweepPlanner.LayerSkip> configSkips)
+    List<SweepPlanner.LayerSkip> configSkips,
+    List<Integer> sequenceStarts)
     implements Serializable {
 
   public SweepPlan {
     modelInputs = List.copyOf(modelInputs);
     skipped = List.copyOf(skipped);
     configSkips = List.copyOf(configSkips);
-  }
-
-  /** A plan in which every config compresses every layer it matches. */
-  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
-      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
-      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
-      String bitsweepVersion) {
-    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
-        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of());
+    sequenceStarts = List.copyOf(sequenceStarts);
   }
 
   /** The tensors a config leaves uncompressed: the model's skipped tensors, then the layers this config skips. */
@@ -51,15 +44,35 @@ public record SweepPlan(
     return all;
   }
 
+  /** A plan in which every config compresses every layer it matches. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion, List<Integer> sequenceStarts) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(),
+        sequenceStarts);
+  }
+
+  /** A plan without state inputs (batches of batch_size samples) in which every config compresses every layer it matches. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(), List.of());
+  }
+
+  /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */
   public int batchCount() {
-    return (evalSamples + batchSize - 1) / batchSize;
+    return SequenceBatches.count(evalSamples, batchSize, sequenceStarts);
   }
 
   public int batchStart(int batch) {
-    return batch * batchSize;
+    return SequenceBatches.start(batch, batchSize, sequenceStarts);
   }
 
   public int batchEnd(int batch) {
-    return Math.min(evalSamples, (batch + 1) * batchSize);
+    return SequenceBatches.end(batch, evalSamples, batchSize, sequenceStarts);
   }
 }
