@@ -2,12 +2,14 @@ package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
+import dev.bitsweep.compress.ScaleDtype;
 import java.util.Map;
 
 /**
  * The config fields of the n-bit grid ({@link GptqGrid}) that {@code gptq} and {@code rtn} round onto, with one
  * meaning in both: {@code nbits} (2..8, required), {@code group_size} (columns sharing a scale within a row, 0 = one
- * per output channel) and {@code symmetric} (default true).
+ * per output channel), {@code symmetric} (default true) and {@code scale_dtype} (float32, the default, or float16;
+ * written into the fields only when float16, so configs without it keep their identity).
  */
 final class GridFields {
   private GridFields() {}
@@ -38,9 +40,23 @@ final class GridFields {
     return FieldReader.orElse(reader.bool("symmetric"), true);
   }
 
-  static void put(Map<String, Object> fields, int nbits, int groupSize, boolean symmetric) {
+  static ScaleDtype scaleDtype(FieldReader reader) {
+    return FieldReader.orElse(reader.choice(SCALE_DTYPE, ScaleDtype.values()), ScaleDtype.FLOAT32);
+  }
+
+  static final String SCALE_DTYPE = "scale_dtype";
+
+  static void put(Map<String, Object> fields, int nbits, int groupSize, boolean symmetric, ScaleDtype scaleDtype) {
     fields.put("nbits", nbits);
     fields.put("group_size", groupSize);
     fields.put("symmetric", symmetric);
+    putScaleDtype(fields, scaleDtype);
+  }
+
+  /** {@code scale_dtype} only when it is not the default float32. */
+  static void putScaleDtype(Map<String, Object> fields, ScaleDtype scaleDtype) {
+    if (scaleDtype == ScaleDtype.FLOAT16) {
+      fields.put(SCALE_DTYPE, "float16");
+    }
   }
 }

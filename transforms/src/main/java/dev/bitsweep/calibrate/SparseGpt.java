@@ -62,7 +62,7 @@ public final class SparseGpt {
     CompressedWeights kept = grid == null
         ? new DenseWeights(new WeightMatrix(values, rows, cols))
         : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
-            grid.symmetric() ? null : zeros);
+            grid.symmetric() ? null : zeros, grid.nbits());
     return new Result(new SparseWeights(rows, cols, SparseWeights.keptMask(pruned), kept), percdampUsed);
   }
 
