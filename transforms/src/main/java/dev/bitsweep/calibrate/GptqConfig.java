@@ -77,7 +77,7 @@ public record GptqConfig(int nbits, int groupSize, boolean symmetric, int lazyBa
   public Map<String, Object> fields() {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", METHOD);
-    GridFields.put(fields, nbits, groupSize, symmetric, ScaleDtype.FLOAT32);
+    GridFields.put(fields, nbits, groupSize, symmetric);
     ColumnSweepFields.put(fields, lazyBatchSize, percdamp);
     fields.put("act_order", actOrder);
     GridFields.putScaleDtype(fields, scaleDtype);

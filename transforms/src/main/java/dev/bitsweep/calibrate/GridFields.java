@@ -8,8 +8,7 @@ import java.util.Map;
 /**
  * The config fields of the n-bit grid ({@link GptqGrid}) that {@code gptq} and {@code rtn} round onto, with one
  * meaning in both: {@code nbits} (2..8, required), {@code group_size} (columns sharing a scale within a row, 0 = one
- * per output channel), {@code symmetric} (default true) and {@code scale_dtype} (float32, the default, or float16;
- * written into the fields only when float16, so configs without it keep their identity).
+ * per output channel), {@code symmetric} (default true) and {@code scale_dtype} (float32, the default, or float16).
  */
 final class GridFields {
   private GridFields() {}
@@ -46,17 +45,13 @@ final class GridFields {
 
   static final String SCALE_DTYPE = "scale_dtype";
 
-  static void put(Map<String, Object> fields, int nbits, int groupSize, boolean symmetric, ScaleDtype scaleDtype) {
+  static void put(Map<String, Object> fields, int nbits, int groupSize, boolean symmetric) {
     fields.put("nbits", nbits);
     fields.put("group_size", groupSize);
     fields.put("symmetric", symmetric);
-    putScaleDtype(fields, scaleDtype);
   }
 
-  /** {@code scale_dtype} only when it is not the default float32. */
   static void putScaleDtype(Map<String, Object> fields, ScaleDtype scaleDtype) {
-    if (scaleDtype == ScaleDtype.FLOAT16) {
-      fields.put(SCALE_DTYPE, "float16");
-    }
+    fields.put(SCALE_DTYPE, dev.bitsweep.compress.Choices.id(scaleDtype));
   }
 }

@@ -41,7 +41,8 @@ public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric, 
   public Map<String, Object> fields() {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", METHOD);
-    GridFields.put(fields, nbits, groupSize, symmetric, scaleDtype);
+    GridFields.put(fields, nbits, groupSize, symmetric);
+    GridFields.putScaleDtype(fields, scaleDtype);
     return fields;
   }
 

@@ -9,7 +9,7 @@ import java.util.Objects;
  * Linear quantization {@code w = (q - zero_point) * scale}. {@code block_size} (columns per scale along a row)
  * applies only to granularity {@code per_block} (default 32) and is null otherwise. {@code scale_dtype} is float32
  * (the default, as coremltools on float32 weights) or float16 (scales rounded to float16 before the codes are
- * computed, stored in 2 bytes; in the fields only when float16).
+ * computed, stored in 2 bytes).
  * See {@link LinearQuantizer} for the exact scale and zero-point conventions.
  */
 public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity granularity, Integer blockSize,
@@ -76,9 +76,7 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
     fields.put("dtype", Choices.id(dtype));
     fields.put("granularity", Choices.id(granularity));
     fields.put("block_size", blockSize);
-    if (scaleDtype == ScaleDtype.FLOAT16) {
-      fields.put("scale_dtype", "float16");
-    }
+    fields.put("scale_dtype", Choices.id(scaleDtype));
     return fields;
   }
 

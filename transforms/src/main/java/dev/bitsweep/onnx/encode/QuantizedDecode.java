@@ -35,7 +35,8 @@ final class QuantizedDecode {
   static void validate(QuantizedWeights q, String weightName) {
     int min = q.minCode();
     int max = q.maxCode();
-    String range = q.codeBits() + "-bit " + q.dtype() + " [" + min + ", " + max + "]";
+    String range = (q.codeBits() == q.dtype().bits() ? "" : q.codeBits() + "-bit codes in ") + q.dtype() + " [" + min
+        + ", " + max + "]";
     for (int i = 0; i < q.codes().length; i++) {
       int code = q.code(i);
       if (code < min || code > max) {
