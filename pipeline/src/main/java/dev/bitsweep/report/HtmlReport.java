@@ -167,9 +167,9 @@ public final class HtmlReport {
     shown.put("plans", plans.size() + " (" + plans.stream().filter(p -> Boolean.TRUE.equals(p.get("meets_budget")))
         .count() + " meet the budget)");
     own.put("inputs", shown);
-    own.put("stageSeconds", stageSeconds(List.of()));
+    own.put("stageSeconds", null); // the search's own sweeps report theirs
     own.put("skipped", null);
-    own.put("skippedNote", "The search itself; its plans' sweeps follow.");
+    own.put("skippedNote", null);
     sweepJson.add(own);
     List<Map<String, Object>> configs = new ArrayList<>();
     for (SweepResults sweep : sweeps) {
@@ -182,7 +182,7 @@ public final class HtmlReport {
     page.put("sweeps", sweepJson);
     page.put("points", points);
     page.put("configs", configs);
-    page.put("heatmap", Heatmap.of(sweeps, WORST_CELLS));
+    page.put("heatmap", Heatmap.of(sweeps, WORST_CELLS, false)); // one plan per sweep: plan ids are unique
     return page;
   }
 

@@ -172,7 +172,7 @@ public final class SearchRunner {
     reportInputs.put("model", sweep.model().toString());
     reportInputs.put("model sha256", model.sha256());
     reportInputs.put("task", sweep.task().label());
-    reportInputs.put("eval samples", sweep.evalSamples());
+    reportInputs.put("eval samples", sweep.evalSamples() == 0 ? "all" : sweep.evalSamples());
     reportInputs.put(spec.budget() != null ? "budget" : "size cap",
         spec.budget() != null ? spec.budget().describe() : String.valueOf(spec.sizeCap()));
     reportInputs.put("candidates", String.join(", ", spec.candidates().stream().map(SearchSpec.Candidate::id).toList()));

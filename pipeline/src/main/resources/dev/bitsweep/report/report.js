@@ -263,6 +263,7 @@
     const dl = el('dl');
     Object.entries(s.inputs).forEach(([k, v]) => dl.append(el('dt', {}, k), el('dd', {}, v === null ? '–' : v)));
     inputs.appendChild(dl);
+    if (!s.stageSeconds) continue; // the search's own entry: its sweeps below have times and skipped tensors
     const times = el('p', { class: 'note' }, 'Task seconds summed over configs (parallel workers add up): compress '
         + s.stageSeconds.compress_seconds.toFixed(2) + ' s, package ' + s.stageSeconds.package_seconds.toFixed(2)
         + ' s, eval ' + s.stageSeconds.eval_seconds.toFixed(2) + ' s; per config in the table above.');
