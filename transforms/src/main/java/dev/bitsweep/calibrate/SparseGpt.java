@@ -37,7 +37,7 @@ public final class SparseGpt {
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
     int rows = w.rows();
     int cols = w.cols();
-    GptqGrid grid = config.quantizes() ? new GptqGrid(config.nbits(), config.symmetric()) : null;
+    GptqGrid grid = config.quantizes() ? new GptqGrid(config.nbits(), config.symmetric(), config.scaleDtype()) : null;
     boolean[] pruned = new boolean[rows * cols];
     float[] values = new float[rows * cols];
     byte[] codes = new byte[rows * cols];

@@ -163,7 +163,8 @@ public final class Methods {
         .addIf(c.targetSparsity() != 0, sparsityPercent(c.targetSparsity()))
         .addIf(c.structured(), c.nmRatio())
         .addIf(c.quantizes() && !c.symmetric(), "asym")
-        .addIf(c.percdamp() != SparseGptConfig.DEFAULT_PERCDAMP, "d" + c.percdamp());
+        .addIf(c.percdamp() != SparseGptConfig.DEFAULT_PERCDAMP, "d" + c.percdamp())
+        .addIf(c.quantizes() && c.scaleDtype() == ScaleDtype.FLOAT16, FLOAT16_SCALES);
   }
 
   /**

@@ -52,8 +52,8 @@ class ConfigTest {
     SparseGptConfig unstructured = SparseGptConfig.unstructured(0.5);
     assertEquals("sparsegpt", unstructured.method());
     assertTrue(unstructured.needsCalibration());
-    assertEquals(List.of("method", "target_sparsity", "n_m_ratio", "nbits", "symmetric", "lazy_batch_size", "percdamp"),
-        List.copyOf(unstructured.fields().keySet()));
+    assertEquals(List.of("method", "target_sparsity", "n_m_ratio", "nbits", "symmetric", "lazy_batch_size", "percdamp",
+        "scale_dtype"), List.copyOf(unstructured.fields().keySet()));
     assertNull(unstructured.fields().get("n_m_ratio"));
     assertNull(unstructured.fields().get("nbits"));
     SparseGptConfig twoOfFour = SparseGptConfig.nOfM(2, 4).withQuantization(4, false);

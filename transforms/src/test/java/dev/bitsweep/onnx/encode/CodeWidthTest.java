@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bitsweep.calibrate.Gptq;
 import dev.bitsweep.calibrate.GptqConfig;
 import dev.bitsweep.calibrate.RoundToNearest;
+import dev.bitsweep.calibrate.SparseGpt;
+import dev.bitsweep.calibrate.SparseGptConfig;
 import dev.bitsweep.compress.Float16;
 import dev.bitsweep.compress.LinearQuantizeConfig;
 import dev.bitsweep.compress.LinearQuantizer;
 import dev.bitsweep.compress.QuantDtype;
 import dev.bitsweep.compress.QuantizedWeights;
 import dev.bitsweep.compress.ScaleDtype;
+import dev.bitsweep.compress.SparseWeights;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.util.ArrayList;
@@ -147,12 +150,8 @@ class CodeWidthTest {
     }
   }
 
-  @Test
-  void gptqThreeBitGroupsWithFloat16ScalesDecodeExactly() {
-    int rows = 64;
-    int cols = 256;
-    WeightMatrix w = weights(rows, cols, 4);
-    Random rnd = new Random(5);
+  private static double[] hessian(int cols, long seed) {
+    Random rnd = new Random(seed);
     int samples = 512;
     double[] x = new double[samples * cols];
     for (int i = 0; i < x.length; i++) {
@@ -166,6 +165,40 @@ class CodeWidthTest {
         }
       }
     }
+    return hessian;
+  }
+
+  @Test
+  void sparseGptJointThreeBitCodesWithFloat16ScalesDecodeExactly() {
+    int rows = 32;
+    int cols = 128;
+    SparseGptConfig config = SparseGptConfig.unstructured(0.5).withQuantization(3, false)
+        .withScaleDtype(ScaleDtype.FLOAT16);
+    SparseWeights s = new SparseGpt(config).prune(weights(rows, cols, 6), hessian(cols, 7)).weights();
+    QuantizedWeights kept = (QuantizedWeights) s.kept();
+    assertEquals(3, kept.codeBits());
+    assertTrue(kept.float16Scales(), "every sparsegpt scale is a float16 value");
+    long keptCount = s.keptCount();
+    // mask bits + kept 3-bit codes + 2-byte scales + 3-bit zero points per row
+    long formula = ((long) rows * cols + 7) / 8 + (keptCount * 3 + 7) / 8 + rows * 2L + (rows * 3L + 7) / 8;
+    assertEquals(formula, s.payloadBytes());
+    for (int opset : WeightEncoderTest.OPSETS) {
+      long[] shape = {rows, cols};
+      Onnx.ModelProto model = TestModels.identity(opset, "W", shape, new float[rows * cols], DecodeGraph.FLOAT);
+      Onnx.ModelProto.Builder encoded = model.toBuilder();
+      EncodedLayer layer = WeightEncoder.forModel(model).encode(encoded.getGraphBuilder(), "W", shape, 0, s);
+      WeightEncoderTest.assertBitsEqual(s.decompress().values(),
+          OrtDecode.decodeWeight(encoded.build().toByteArray(), "Y"), "sparsegpt 3-bit at opset " + opset
+              + " via " + layer.encoding());
+    }
+  }
+
+  @Test
+  void gptqThreeBitGroupsWithFloat16ScalesDecodeExactly() {
+    int rows = 64;
+    int cols = 256;
+    WeightMatrix w = weights(rows, cols, 4);
+    double[] hessian = hessian(cols, 5);
     GptqConfig config = new GptqConfig(3, 128, false, GptqConfig.DEFAULT_LAZY_BATCH_SIZE, GptqConfig.DEFAULT_PERCDAMP,
         false, ScaleDtype.FLOAT16);
     QuantizedWeights q = new Gptq(config).quantize(w, hessian).weights();
