@@ -121,14 +121,17 @@ public final class EvaluatePackages
           EvalSessions.run(task.packagePath(), settings, output, plan.modelInputs(), data, from, to);
       OutputComparison comparison = comparison(original.get(output), packaged.get(output), attentionMask);
       Metric<Serializable> metric = (Metric<Serializable>) evaluation.metric();
-      Serializable partial = metric == null ? null : metric.partial(new MetricBatch(original, packaged, labels));
+      Map<String, MetricBatch.Input> inputs = EvaluationCheck.batchInputs(plan.modelInputs(), data, from, to);
+      Serializable partial = metric == null ? null
+          : metric.partial(new MetricBatch(original, packaged, labels, inputs));
       if (settings != SessionSettings.QDQ_FUSED) {
         return EvalPartial.of(task.batch(), comparison, partial, null, null, CompressLayers.seconds(start));
       }
       Map<String, ModelRunner.Output> unfused = EvalSessions.run(task.packagePath(), SessionSettings.QDQ_DISABLED,
           output, plan.modelInputs(), data, from, to);
       OutputComparison unfusedComparison = comparison(original.get(output), unfused.get(output), attentionMask);
-      Serializable unfusedPartial = metric == null ? null : metric.partial(new MetricBatch(original, unfused, labels));
+      Serializable unfusedPartial = metric == null ? null
+          : metric.partial(new MetricBatch(original, unfused, labels, inputs));
       return EvalPartial.of(task.batch(), comparison, partial, unfusedComparison, unfusedPartial,
           CompressLayers.seconds(start));
     }

@@ -21,7 +21,8 @@ class ResultSchemasTest {
         "baseline_accuracy", "agreement", "output_snr_db", "max_abs_diff", "embedding_cosine",
         "top5_accuracy", "baseline_top5_accuracy", "roc_auc", "baseline_roc_auc", "threshold_accuracy",
         "baseline_threshold_accuracy", "sequence_accuracy", "baseline_sequence_accuracy", "cer", "baseline_cer", "mse",
-        "mae", "baseline_mse", "baseline_mae", "mse_to_original", "user_metrics_json", "headline_metric",
+        "mae", "baseline_mse", "baseline_mae", "mse_to_original", "perplexity", "baseline_perplexity",
+        "token_agreement", "kl_divergence", "user_metrics_json", "headline_metric",
         "headline_metric_unfused", "eval_samples",
         "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "package_path",
         "bitsweep_version"), names(ResultSchemas.RUNS));
