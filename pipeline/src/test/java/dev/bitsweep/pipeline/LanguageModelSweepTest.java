@@ -95,6 +95,17 @@ class LanguageModelSweepTest {
   }
 
   @Test
+  void theReportPlotsPerplexity() throws Exception {
+    List<Path> pages;
+    try (var files = Files.list(out.resolve("reports"))) {
+      pages = files.filter(f -> f.toString().endsWith(".html")).toList();
+    }
+    assertEquals(1, pages.size(), pages.toString());
+    String page = Files.readString(pages.get(0));
+    assertTrue(page.contains("perplexity (lower is better)"), "the report's headline metric is perplexity");
+  }
+
+  @Test
   void compressionMovesPerplexityVisibly() {
     double baseline = number(rows.get("int8"), "baseline_perplexity");
     double int8 = number(rows.get("int8"), "perplexity");
@@ -108,6 +119,7 @@ class LanguageModelSweepTest {
     assertTrue(number(rows.get("kmeans2"), "kl_divergence") > number(rows.get("kmeans4"), "kl_divergence"));
     assertTrue(number(rows.get("kmeans2"), "token_agreement") < number(rows.get("kmeans4"), "token_agreement"));
     for (Map<String, Object> row : rows.values()) {
+      assertEquals("perplexity", row.get("headline_metric"));
       for (String column : List.of("perplexity", "baseline_perplexity", "token_agreement", "kl_divergence")) {
         assertTrue(row.get(column) instanceof Double, column + " in " + row);
       }
