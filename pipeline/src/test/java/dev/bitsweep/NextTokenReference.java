@@ -20,6 +20,12 @@ public final class NextTokenReference {
   /** Logits [sequence][position][vocabulary] of {@code model} for {@code tokens} [sequences][positions]. */
   public static float[][][] logits(Path model, String input, String output, long[][] tokens, int batchSize)
       throws Exception {
+    return logits(model, Map.of(input, tokens), output, batchSize);
+  }
+
+  /** The same with several int64 inputs [sequences][positions] (e.g. token ids and an attention mask). */
+  public static float[][][] logits(Path model, Map<String, long[][]> inputs, String output, int batchSize)
+      throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     List<float[][]> rows = new ArrayList<>();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -28,19 +34,27 @@ public final class NextTokenReference {
       options.setInterOpNumThreads(1);
       options.addConfigEntry("session.disable_quant_qdq", "1");
       try (OrtSession session = env.createSession(model.toString(), options)) {
-        int t = tokens[0].length;
-        for (int from = 0; from < tokens.length; from += batchSize) {
-          int n = Math.min(batchSize, tokens.length - from);
-          long[] flat = new long[n * t];
-          for (int s = 0; s < n; s++) {
-            System.arraycopy(tokens[from + s], 0, flat, s * t, t);
-          }
-          try (OnnxTensor ids = OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[] {n, t});
-              OrtSession.Result result = session.run(Map.of(input, ids))) {
-            float[][][] batch = (float[][][]) result.get(output).orElseThrow().getValue();
-            for (float[][] sequence : batch) {
-              rows.add(sequence);
+        long[][] first = inputs.values().iterator().next();
+        int t = first[0].length;
+        for (int from = 0; from < first.length; from += batchSize) {
+          int n = Math.min(batchSize, first.length - from);
+          Map<String, OnnxTensor> feeds = new java.util.HashMap<>();
+          try {
+            for (Map.Entry<String, long[][]> input : inputs.entrySet()) {
+              long[] flat = new long[n * t];
+              for (int s = 0; s < n; s++) {
+                System.arraycopy(input.getValue()[from + s], 0, flat, s * t, t);
+              }
+              feeds.put(input.getKey(), OnnxTensor.createTensor(env, LongBuffer.wrap(flat), new long[] {n, t}));
             }
+            try (OrtSession.Result result = session.run(feeds)) {
+              float[][][] batch = (float[][][]) result.get(output).orElseThrow().getValue();
+              for (float[][] sequence : batch) {
+                rows.add(sequence);
+              }
+            }
+          } finally {
+            feeds.values().forEach(OnnxTensor::close);
           }
         }
       }
@@ -50,6 +64,11 @@ public final class NextTokenReference {
 
   /** perplexity (of q), baseline perplexity (of p), token agreement, mean KL(p || q) over every next-token position. */
   public static double[] statistics(float[][][] p, float[][][] q, long[][] tokens) {
+    return statistics(p, q, tokens, null);
+  }
+
+  /** The same over the positions t whose mask is nonzero at t and t + 1 (all positions when {@code mask} is null). */
+  public static double[] statistics(float[][][] p, float[][][] q, long[][] tokens, long[][] mask) {
     double nllP = 0;
     double nllQ = 0;
     double kl = 0;
@@ -57,6 +76,9 @@ public final class NextTokenReference {
     long positions = 0;
     for (int s = 0; s < tokens.length; s++) {
       for (int i = 0; i + 1 < tokens[s].length; i++) {
+        if (mask != null && (mask[s][i] == 0 || mask[s][i + 1] == 0)) {
+          continue;
+        }
         double[] logP = logSoftmax(p[s][i]);
         double[] logQ = logSoftmax(q[s][i]);
         int next = (int) tokens[s][i + 1];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.NextTokenReference;
+import dev.bitsweep.TinyLm;
 import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.data.NpyArray;
 import java.nio.file.Files;
@@ -103,6 +104,48 @@ class LanguageModelSweepTest {
     assertEquals(1, pages.size(), pages.toString());
     String page = Files.readString(pages.get(0));
     assertTrue(page.contains("perplexity (lower is better)"), "the report's headline metric is perplexity");
+  }
+
+  /**
+   * A model with an input named attention_mask: it is found by name, the token input is the only other int64
+   * input, and only the positions the mask keeps at t and t + 1 count, in the runs table as in the reference.
+   */
+  @Test
+  void theAttentionMaskInputIsFoundAndRespected(@TempDir Path dir) throws Exception {
+    Path model = TinyLm.model(dir.resolve("masked.onnx"), false, "ids", "attention_mask");
+    long[] ids = new long[8 * TinyLm.POSITIONS];
+    long[] mask = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 7 + i / 5) % TinyLm.VOCABULARY;
+      mask[i] = i % TinyLm.POSITIONS < TinyLm.POSITIONS - i / TinyLm.POSITIONS % 4 ? 1 : 0; // right padding 0..3
+    }
+    TinyLm.writeInt64(dir.resolve("eval/ids.npy"), ids);
+    TinyLm.writeInt64(dir.resolve("eval/attention_mask.npy"), mask);
+    Path spec = dir.resolve("masked.yaml");
+    Files.writeString(spec, "name: masked-lm\nmodel: " + model + "\ntask: language_model\neval_data: "
+        + dir.resolve("eval") + "\nbatch_size: 3\nweight_threshold: 0\nconfigs:\n"
+        + "  - {id: k2, method: palettize, mode: kmeans, nbits: 2, granularity: per_tensor}\n");
+    Path maskedOut = dir.resolve("out");
+    new SweepRunner(System.out).run(spec, Launch.embedded().withRunner("direct").withOut(maskedOut));
+    Map<String, Object> row = query("SELECT * FROM " + table(maskedOut, "runs")).get(0);
+    assertEquals("ok", row.get("status"), row.toString());
+    long[][] tokens = new long[8][TinyLm.POSITIONS];
+    long[][] masks = new long[8][TinyLm.POSITIONS];
+    for (int i = 0; i < ids.length; i++) {
+      tokens[i / TinyLm.POSITIONS][i % TinyLm.POSITIONS] = ids[i];
+      masks[i / TinyLm.POSITIONS][i % TinyLm.POSITIONS] = mask[i];
+    }
+    Map<String, long[][]> feeds = Map.of("ids", tokens, "attention_mask", masks);
+    float[][][] original = NextTokenReference.logits(model, feeds, "logits", 3);
+    float[][][] packaged = NextTokenReference.logits(maskedOut.resolve((String) row.get("package_path")), feeds,
+        "logits", 3);
+    double[] expected = NextTokenReference.statistics(original, packaged, tokens, masks);
+    double[] unmasked = NextTokenReference.statistics(original, packaged, tokens);
+    assertTrue(Math.abs(expected[0] - unmasked[0]) > 1e-3, "the mask changes which positions count");
+    assertEquals(expected[0], number(row, "perplexity"), 1e-12 * expected[0]);
+    assertEquals(expected[1], number(row, "baseline_perplexity"), 1e-12 * expected[1]);
+    assertEquals(expected[2], number(row, "token_agreement"), 0.0);
+    assertEquals(expected[3], number(row, "kl_divergence"), 1e-9 * expected[3]);
   }
 
   @Test
