@@ -104,6 +104,13 @@ class LanguageModelSweepTest {
     assertEquals(1, pages.size(), pages.toString());
     String page = Files.readString(pages.get(0));
     assertTrue(page.contains("perplexity (lower is better)"), "the report's headline metric is perplexity");
+    String markdown = Files.readString(out.resolve("reports").resolve(pages.get(0).getFileName().toString()
+        .replace(".html", ".md")));
+    assertTrue(markdown.contains(String.format(java.util.Locale.ROOT, "- baseline perplexity (original model): %.4f",
+        number(rows.get("int8"), "baseline_perplexity"))), markdown);
+    assertTrue(markdown.contains("      ppl | agreement |"), markdown);
+    assertTrue(markdown.contains(String.format(java.util.Locale.ROOT, "%.4f | %9.4f |",
+        number(rows.get("kmeans2"), "perplexity"), number(rows.get("kmeans2"), "token_agreement"))), markdown);
   }
 
   /**
