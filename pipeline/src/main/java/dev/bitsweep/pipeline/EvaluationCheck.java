@@ -109,7 +109,7 @@ final class EvaluationCheck {
     }
     try {
       metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to),
-          batchInputs(inputs, eval, 0, to)));
+          batchInputs(ModelInput.of(model.proto()), eval, 0, to)));
       if (labels != null) {
         checkAllLabels(spec, metric, first.get(output), labels, samples);
       }
