@@ -2,6 +2,7 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.DataException;
+import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.data.NpyArray;
@@ -111,7 +112,7 @@ final class EvaluationCheck {
     }
     try {
       metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to),
-          batchInputs(ModelInput.of(model.proto()), eval, 0, to)));
+          batchInputs(sweep.modelInputs(), eval, 0, to)));
       if (labels != null) {
         checkAllLabels(spec, metric, first.get(output), labels, samples);
       }
