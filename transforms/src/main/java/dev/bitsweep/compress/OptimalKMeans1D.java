@@ -25,6 +25,7 @@ import java.util.stream.IntStream;
 final class OptimalKMeans1D {
   /** Tensors larger than this (without importance) are histogrammed instead of sorted. */
   static final int HISTOGRAM_THRESHOLD = 1 << 21;
+  static final int WINDOWED_THRESHOLD = 4096;
   private static final int HISTOGRAM_SHIFT = 12;
   private static final int HISTOGRAM_BINS = 1 << (32 - HISTOGRAM_SHIFT);
 
@@ -49,6 +50,9 @@ final class OptimalKMeans1D {
 
   /** Up to k centroids in ascending order: the optimal k-means table of {@code values[0..n)}. */
   static double[] centroids(float[] values, int n, float[] importance, int k) {
+    if (n > WINDOWED_THRESHOLD) {
+      return WindowedKMeans1D.centroids(values, 0, n, importance, k);
+    }
     if (importance == null && n > HISTOGRAM_THRESHOLD) {
       return centroids(histogramPoints(values, n), k);
     }
@@ -62,6 +66,9 @@ final class OptimalKMeans1D {
    */
   static double[] centroids(float[] values, int from, int to, float[] importance, int k) {
     int n = to - from;
+    if (n > WINDOWED_THRESHOLD) {
+      return WindowedKMeans1D.centroids(values, from, to, importance, k);
+    }
     Workspace workspace = n <= Workspace.MAX_REUSED ? WORKSPACE.get() : new Workspace();
     return centroids(workspace.sortedPoints(values, from, to, importance), k);
   }
