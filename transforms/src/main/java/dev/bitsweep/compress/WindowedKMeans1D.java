@@ -8,31 +8,34 @@ import java.util.stream.IntStream;
  * proven windows on ever finer value grids, and only the values inside the final windows are sorted.
  *
  * <p>The bound: for centroids c the gain Σ S²/W of the nearest-centroid assignment is Σ w·f(x) with
- * f(x) = max_j (2·c_j·x - c_j²), convex in x. Replacing the values of a cell (weight W, sum S, smallest value lo,
- * largest hi) by two atoms at lo and hi with the same weight and sum is a mean-preserving spread, so it can only
- * raise Σ w·f(x) (Jensen); here lo and hi are the cell's grid edges. An optimal split assigns every value to its
- * nearest centroid, so with its own centroids the spread sequence splits at the same midpoints m_j: at a cell
- * edge, or between the two atoms of the cell holding m_j. Hence the DP over the spread sequence (forward plus
- * backward values, within the windows known so far) bounds the gain of every optimal split whose midpoint m_j
- * lies at a given edge or inside a given cell; positions whose bound is below the gain of a feasible cell-aligned
- * split are excluded, and what remains is a window of cells that holds m_j, hence the split of values around it. The surviving windows are histogrammed
- * {@code 2^REFINE_BITS}-fold finer from the values inside them (level 1 comes from the same first pass as level 0),
- * until few values remain; those are sorted, and
- * the exact DP over their distinct values, each boundary within its window, gives the global optimum. Each DP
- * layer is a row-maxima problem of a Monge matrix (the gain satisfies the quadrangle inequality on any sorted
- * sequence, spread or not), solved by divide and conquer over monotone split points.
+ * f(x) = max_j (2·c_j·x - c_j²), convex in x. Replacing the values of a cell (weight W, sum S, grid edges lo and
+ * hi) by two atoms at lo and hi with the same weight and sum is a mean-preserving spread, so it can only raise
+ * Σ w·f(x) (Jensen). An optimal split assigns every value to its nearest centroid, so with its own centroids the
+ * spread sequence splits at the same midpoints m_j: at a cell edge, or between the two atoms of the cell holding
+ * m_j. Hence the DP over the spread sequence (forward plus backward values, within the windows known so far)
+ * bounds the gain of every optimal split whose midpoint m_j lies at a given edge or inside a given cell; positions
+ * whose bound is below the gain of a feasible cell-aligned split are excluded, and what remains is a window of
+ * cells that holds m_j, hence the split of the values around it.
+ *
+ * <p>Levels: {@link #CELLS} equal cells over [min, max], each level {@code 2^REFINE_BITS}-fold finer inside the
+ * windows. One pass histograms all values at level {@link #FIRST_LEVELS}, which gives levels 0 to FIRST_LEVELS
+ * by summing cells; deeper levels gather the values inside the windows. Once at most {@link #FINAL_VALUES} values
+ * remain they are sorted, and the exact DP over their distinct values, each boundary within its window, gives the
+ * global optimum. Each DP layer is a row-maxima problem of a Monge matrix (the gain satisfies the quadrangle
+ * inequality on any sorted sequence, spread or not), solved by divide and conquer over monotone split points
+ * (SMAWK was tried: on windows of 50 to 100 positions its bookkeeping cost more than the log factor it saves).
  */
 final class WindowedKMeans1D {
-  static final int CELLS = 64;
+  static final int CELLS = 128;
   static final int REFINE_BITS = 2;
   /** Levels 0 to FIRST_LEVELS come from the histogram of the first pass, at the finest of them. */
-  static final int FIRST_LEVELS = 4;
-  static final int FINAL_VALUES = 1024;
+  static final int FIRST_LEVELS = 3;
+  static final int FINAL_VALUES = 256;
   /** Inputs at least this large are read in fixed chunks in parallel (fixed, so results do not depend on it). */
   static final int PARALLEL_THRESHOLD = 1 << 21;
   private static final int CHUNKS = 8;
   private static final int MAX_GRID_BITS = 30;
-  private static final int MAX_ROUNDS = 2;
+  private static final int MAX_ROUNDS = 1;
 
   private WindowedKMeans1D() {}
 
@@ -175,7 +178,8 @@ final class WindowedKMeans1D {
         narrow();
         long inWindows = valuesInWindows();
         // deeper levels pay only while they shed values (ties and rounding can stop the windows shrinking)
-        boolean last = gridBits + REFINE_BITS * (level + 1) > MAX_GRID_BITS || level > FIRST_LEVELS && inWindows * 4 > previousInWindows * 3;
+        boolean last = gridBits + REFINE_BITS * (level + 1) > MAX_GRID_BITS
+            || level > FIRST_LEVELS && inWindows * 4 > previousInWindows * 3;
         previousInWindows = inWindows;
         if (inWindows <= finalValues || last) {
           return finish();
@@ -402,7 +406,7 @@ final class WindowedKMeans1D {
       return w > 0 ? s * s / w : 0;
     }
 
-    /** Rounds of the bounds on this level until the windows stop shrinking. */
+    /** Rounds of the bounds on this level (one: a second round, with the narrowed windows, rarely gains). */
     void narrow() {
       for (int round = 0; round < MAX_ROUNDS; round++) {
         long before = windowLength();
