@@ -59,13 +59,12 @@ final class WindowedKMeans1D {
     float[] b = new float[0];
     float[] bw = new float[0];
 
+    /** Room for n values (and weights) in the buffer written next; the one read now is left alone. */
     void ensure(int n, boolean weighted) {
-      if (a.length < n) {
-        a = new float[n];
+      if (b.length < n) {
         b = new float[n];
       }
-      if (weighted && aw.length < n) {
-        aw = new float[n];
+      if (weighted && bw.length < n) {
         bw = new float[n];
       }
     }
@@ -90,7 +89,7 @@ final class WindowedKMeans1D {
     final int k;
     final int cells;
     final int finalValues;
-    final Buffers buffers = BUFFERS.get();
+    final Buffers buffers;
 
     double min;
     double max;
@@ -145,6 +144,8 @@ final class WindowedKMeans1D {
       this.k = k;
       this.cells = cells;
       this.finalValues = finalValues;
+      // whole tensors gather up to a few MB: not kept per thread
+      this.buffers = to - from >= PARALLEL_THRESHOLD ? new Buffers() : BUFFERS.get();
     }
 
     double[] solve() {
@@ -676,9 +677,14 @@ final class WindowedKMeans1D {
       int finerSize = size << REFINE_BITS;
       int count = regions;
       boolean weighted = weights != null;
-      buffers.ensure(regOff[count], weighted);
-      float[] dest = buffers.b;
-      float[] destW = buffers.bw;
+      // while the windows hold much of a large input, histogram it again instead of copying (memory)
+      boolean gather = !fromInput || regOff[count] <= (to - from) / 4 || regOff[count] < 1 << 16
+          || finerSize > 1 << 20;
+      if (gather) {
+        buffers.ensure(regOff[count], weighted);
+      }
+      float[] dest = gather ? buffers.b : null;
+      float[] destW = gather ? buffers.bw : null;
       int[] write = Arrays.copyOf(regOff, count);
       int cellTotal = cellBase[count];
       double[] nextW = new double[cellTotal];
@@ -697,10 +703,12 @@ final class WindowedKMeans1D {
           float x = values[i];
           int r = table[cell(x, lowest, scale, size)];
           if (r >= 0) {
-            int at = write[r]++;
-            dest[at] = x;
-            if (weighted) {
-              destW[at] = w;
+            if (gather) {
+              int at = write[r]++;
+              dest[at] = x;
+              if (weighted) {
+                destW[at] = w;
+              }
             }
             int c = base[r] + cell(x, lowest, finer, finerSize);
             nextN[c]++;
@@ -731,8 +739,10 @@ final class WindowedKMeans1D {
           }
         }
       }
-      buffers.swap();
-      inInput = false;
+      if (gather) {
+        buffers.swap();
+        inInput = false;
+      }
       cellW = nextW;
       cellS = nextS;
       cellN = nextN;
