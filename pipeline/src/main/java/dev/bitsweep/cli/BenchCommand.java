@@ -44,6 +44,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--eval-data", paramLabel = "DIR", description = "Data for --eval: one <input>.npy per model input (default: eval/ beside MODEL).")
   java.nio.file.Path evalData;
 
+  @Option(names = "--spec", paramLabel = "SPEC", description = {"For --eval: feed the model's inputs as this sweep spec's",
+      "'inputs:' says (values, batch_axis, states carried through sequences; --batch then counts sequences)."})
+  java.nio.file.Path spec;
+
   @Option(names = "--batch", defaultValue = "32", description = "Batch size for --eval (default 32).")
   int batch;
 
@@ -73,7 +77,10 @@ final class BenchCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(command.commandLine(), "--batch and --threads must be >= 1");
       }
       java.nio.file.Path data = evalData != null ? evalData : evalModel.toAbsolutePath().getParent().resolve("eval");
-      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, batch, threads, 15).format(json));
+      var feeds = spec == null ? java.util.Map.<String, dev.bitsweep.data.InputFeed>of()
+          : dev.bitsweep.spec.InputSpecs.read(spec);
+      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, feeds, batch, threads, 15)
+          .format(json));
       return ExitCodes.OK;
     }
     if (concurrency != null) {

@@ -1,6 +1,7 @@
 package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.InputLayout;
 import dev.bitsweep.data.NpyArray;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.OutputComparison;
@@ -123,6 +124,8 @@ public final class EvaluatePackages
     private final String originalOutputsDir;
     private final int threadsPerTask;
     private final long evalMemoryBytes;
+    /** The spec's input layout ({@link InputLayout#identity}): values and states change the original's outputs. */
+    private transient String layout;
 
     EvaluateFn(SweepPlan plan, Evaluation evaluation, String originalOutputsDir, int threadsPerTask,
         long evalMemoryBytes) {
@@ -212,8 +215,12 @@ public final class EvaluatePackages
 
     /** The original model's output for samples [from, to): from the cache, or run once (per batch and sweep). */
     private ModelRunner.Output originalOutput(Set<String> outputs, Dataset data, int from, int to) {
+      if (layout == null) {
+        layout = InputLayout.identity(plan.modelInputs());
+      }
       String identity = OriginalOutputCache.identity(plan.modelSha256(), plan.evalDataSha256(), from, to,
-          ModelRunner.settings(threadsPerTask) + (outputs.isEmpty() ? "" : "; output=" + outputs.iterator().next()));
+          ModelRunner.settings(threadsPerTask) + (outputs.isEmpty() ? "" : "; output=" + outputs.iterator().next())
+          + (layout.isEmpty() ? "" : "; inputs=" + layout));
       return OriginalOutputCache.get(Path.of(originalOutputsDir), identity, () -> {
         long original = modelBytes(plan.modelPath());
         ModelRunner.Output output = first(EvalSessions.run(request(plan.modelPath(), SessionSettings.QDQ_DISABLED,

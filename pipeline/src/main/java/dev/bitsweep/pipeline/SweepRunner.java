@@ -185,8 +185,9 @@ public final class SweepRunner {
     for (SkippedTensor skipped : inventory.skipped()) {
       console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
     }
-    console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), sweep.plan().evalSamples(),
-        spec.batchSize());
+    int sequences = sweep.plan().sequenceStarts().size();
+    console.printf("  data    %s (%d samples, %s)%n", spec.evalData(), sweep.plan().evalSamples(), sequences == 0
+        ? "batches of " + spec.batchSize() : sequences + " sequences, batches of " + spec.batchSize() + " sequences");
     sweep.calibration().ifPresent(calibration -> console.printf(
         "  calib   %s (%d samples, %d layers with input statistics)%s%n", spec.calibrationData(),
         calibration.samples(), calibration.layers().size(),

@@ -30,8 +30,13 @@ public final class ExtraOutputs {
   private final Onnx.GraphProto.Builder graph;
 
   public ExtraOutputs(OnnxModel model) {
+    this(model, ModelInput.of(model.proto()));
+  }
+
+  /** @param inputs the model's data inputs as they are fed (the spec's input layout applied) */
+  public ExtraOutputs(OnnxModel model, List<ModelInput> inputs) {
     this.model = model;
-    this.inputs = ModelInput.of(model.proto());
+    this.inputs = List.copyOf(inputs);
     inputs.forEach(i -> graphInputs.add(i.name()));
     model.proto().getGraph().getOutputList().forEach(o -> outputs.add(o.getName()));
     this.graph = model.proto().getGraph().toBuilder();
@@ -57,7 +62,7 @@ public final class ExtraOutputs {
     return graph;
   }
 
-  /** The model's data inputs (graph inputs that are not initializers). */
+  /** The model's data inputs (graph inputs that are not initializers), as they are fed. */
   public List<ModelInput> inputs() {
     return inputs;
   }

@@ -8,15 +8,9 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
-import dev.bitsweep.data.NpyArray;
 import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.onnx.ModelException;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,8 +22,9 @@ import java.util.Set;
  * external data resolves) under {@link SessionSettings} with a number of intra-op threads, and the named float
  * outputs of a batch of samples. Session creation and running are timed apart.
  *
- * <p>A batch is samples [from, to) of a {@link Dataset}; how its inputs become tensors is {@link #feeds} and how a
- * batch is cut into runs is {@link #pieces}, the two places that know the data's layout.
+ * <p>A batch is samples [from, to) of a {@link Dataset}; how its inputs become tensors ({@link InputFeeder}) and how
+ * a batch is cut into runs (one, the model's fixed batch, or frames carrying state) is {@link OrtSessions#runEach},
+ * shared with calibration capture.
  */
 public final class ModelRunner implements AutoCloseable {
   /** How results were measured; recorded with every run. */
@@ -143,20 +138,35 @@ public final class ModelRunner implements AutoCloseable {
     return runAll(data, from, to).get(outputs.get(0));
   }
 
-  /** Every fetched output of samples [from, to), by name, in the order they were asked for. */
+  /**
+   * Every fetched output of samples [from, to), by name, in the order they were asked for; run as the inputs' layout
+   * says ({@link OrtSessions#runEach}: frame by frame carrying state, or in runs of the model's fixed batch).
+   */
   public Map<String, Output> runAll(Dataset data, int from, int to) {
     long start = System.nanoTime();
     try {
-      List<int[]> pieces = pieces(inputs, from, to);
-      if (pieces.size() == 1) {
-        return runOnce(data, from, to);
-      }
-      Map<String, List<Output>> parts = new LinkedHashMap<>();
-      for (int[] piece : pieces) {
-        runOnce(data, piece[0], piece[1]).forEach((k, v) -> parts.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+      List<Map<String, Output>> runs = OrtSessions.runEach(session, inputs, data, from, to,
+          new LinkedHashSet<>(outputs), (first, end) -> "on samples " + first + ".." + end + " of " + file,
+          (feeds, result) -> {
+            Map<String, Output> out = new LinkedHashMap<>();
+            for (String name : outputs) {
+              OnnxTensor tensor = (OnnxTensor) result.get(name).orElseThrow();
+              float[] values = OrtSessions.floats(tensor);
+              if (values == null) {
+                throw new ModelException("output '" + name + "' of " + file + " is not a float tensor; bitsweep "
+                    + "compares float outputs");
+              }
+              out.put(name, new Output(values, ((TensorInfo) tensor.getInfo()).getShape()));
+            }
+            return out;
+          });
+      if (runs.size() == 1) {
+        return runs.get(0);
       }
       Map<String, Output> joined = new LinkedHashMap<>();
-      parts.forEach((name, list) -> joined.put(name, Output.concat(list)));
+      for (String name : outputs) {
+        joined.put(name, Output.concat(runs.stream().map(run -> run.get(name)).toList()));
+      }
       return joined;
     } finally {
       long elapsed = System.nanoTime() - start;
@@ -167,70 +177,13 @@ public final class ModelRunner implements AutoCloseable {
     }
   }
 
-  /** The runs a batch takes: one, or fixed-size pieces when the model fixes its batch. */
-  static List<int[]> pieces(List<ModelInput> inputs, int from, int to) {
-    int step = OrtSessions.samplesPerRun(inputs, from, to);
-    List<int[]> pieces = new ArrayList<>();
-    for (int first = from; first < to; first += step) {
-      pieces.add(new int[] {first, Math.min(to, first + step)});
-    }
-    return pieces;
-  }
-
-  private Map<String, Output> runOnce(Dataset data, int from, int to) {
-    String failing = "on samples " + from + ".." + to + " of " + file;
-    return OrtSessions.run(session, inputs, data, from, to, new LinkedHashSet<>(outputs), failing, (feeds, result) -> {
-      Map<String, Output> out = new LinkedHashMap<>();
-      for (String name : outputs) {
-        OnnxTensor tensor = (OnnxTensor) result.get(name).orElseThrow();
-        float[] values = OrtSessions.floats(tensor);
-        if (values == null) {
-          throw new ModelException("output '" + name + "' of " + file + " is not a float tensor; bitsweep compares"
-              + " float outputs");
-        }
-        out.put(name, new Output(values, ((TensorInfo) tensor.getInfo()).getShape()));
-      }
-      return out;
-    });
-  }
-
   /**
    * ONNX Runtime tensors of samples [from, to) for every model input; the caller closes them. Inputs are fed as
-   * their .npy dtype (float32, float16, int64, int32), samples on the first axis.
+   * their .npy dtype (float32, float16, int64, int32), on their batch axis; value inputs as their constant; state
+   * inputs only through {@link OrtSessions#runEach}.
    */
   public static Map<String, OnnxTensor> feeds(List<ModelInput> inputs, Dataset data, int from, int to) {
-    OrtEnvironment environment = OrtRuntime.environment();
-    Map<String, OnnxTensor> feeds = new HashMap<>();
-    try {
-      for (ModelInput input : inputs) {
-        NpyArray array = data.inputs().get(input.name());
-        long[] shape = array.shape();
-        shape[0] = to - from;
-        OnnxTensor tensor = switch (array.dtype()) {
-          case "float32" -> OnnxTensor.createTensor(environment, FloatBuffer.wrap(array.floats(from, to)), shape);
-          case "float16" -> OnnxTensor.createTensor(environment, java.nio.ShortBuffer.wrap(array.halfBits(from, to)),
-              shape, ai.onnxruntime.OnnxJavaType.FLOAT16);
-          case "int64" -> OnnxTensor.createTensor(environment, LongBuffer.wrap(array.longs(from, to)), shape);
-          case "int32" -> {
-            long[] longs = array.longs(from, to);
-            int[] ints = new int[longs.length];
-            for (int i = 0; i < ints.length; i++) {
-              ints[i] = (int) longs[i];
-            }
-            yield OnnxTensor.createTensor(environment, IntBuffer.wrap(ints), shape);
-          }
-          default -> throw new ModelException("input '" + input.name() + "' with data type " + array.dtype() + " is not supported");
-        };
-        feeds.put(input.name(), tensor);
-      }
-      return feeds;
-    } catch (OrtException e) {
-      feeds.values().forEach(OnnxTensor::close);
-      throw new ModelException("ONNX Runtime cannot hold samples " + from + ".." + to + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      feeds.values().forEach(OnnxTensor::close);
-      throw e;
-    }
+    return InputFeeder.feeds(inputs, data, from, to, null);
   }
 
   /** The first fetched output's name. */
