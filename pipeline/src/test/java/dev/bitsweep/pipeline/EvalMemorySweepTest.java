@@ -41,7 +41,6 @@ class EvalMemorySweepTest {
     long modelBytes = Files.size(model);
     // the original's session is charged twice its file (decoded weights + the file while it is created)
     long budget = modelBytes;
-    EvalSessions.closeIdleSessions(); // an open session of the original (left by another test) would be reused
     SweepOutcome outcome = new SweepRunner(System.out).evalMemory(budget)
         .run(spec, Launch.embedded().withRunner("direct").withOut(work.resolve("out")));
     List<Map<String, Object>> runs = query("SELECT status, error, eval_seconds FROM " + table(outcome.out(), "runs"));
