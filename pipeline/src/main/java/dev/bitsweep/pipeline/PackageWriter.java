@@ -49,7 +49,8 @@ final class PackageWriter {
       try {
         Packager.Written written = Packager.write(WorkerCache.model(plan.modelPath()), weights(layers),
             provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())),
-            config.quantizesActivations() ? activationStep(plan, config, activations) : null);
+            config.quantizesActivations() ? activationStep(plan, config, activations) : null,
+            plan.packageExternalDataBytes());
         List<LayerResult> results = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
           EncodedLayer encoded = written.encodings().get(i);

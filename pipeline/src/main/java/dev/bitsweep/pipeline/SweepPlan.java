@@ -3,6 +3,7 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.spec.SweepSpec;
+import dev.bitsweep.packaging.Packager;
 import java.io.Serializable;
 import java.util.List;
 
@@ -14,7 +15,7 @@ public record SweepPlan(
     String sweepId,
     String modelPath,
     String modelSha256,
-    long modelBytes,
+    long modelBytes,  // the model's size on disk: the .onnx file plus its external data files
     int modelOpset,
     List<ModelInput> modelInputs,
     String evalDataPath,
@@ -25,12 +26,23 @@ public record SweepPlan(
     SweepSpec.Task task,
     String stagingDir,
     List<SkippedTensor> skipped,
-    String bitsweepVersion)
+    String bitsweepVersion,
+    long packageExternalDataBytes)
     implements Serializable {
 
   public SweepPlan {
     modelInputs = List.copyOf(modelInputs);
     skipped = List.copyOf(skipped);
+  }
+
+  /** A plan with the default external-data threshold for packages. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion,
+        Packager.DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
   public int batchCount() {
