@@ -100,6 +100,43 @@ class ExternalDataSweepTest {
     }
   }
 
+  /**
+   * The packager moves each encoded layer out of the heap when the source uses external data; its package is byte
+   * for byte the one written from an inline copy of the source (whose encoded tensors stay in the heap until the
+   * data file is written).
+   */
+  @Test
+  void aSpilledPackageEqualsOneFromTheInlineSource() throws Exception {
+    Path model = copyModel(FIXTURES.resolve("big"), "weights.bin");
+    Path inlineModel = Files.createDirectories(work.resolve("inline")).resolve("model.onnx");
+    Files.write(inlineModel, inline(model).toByteArray());
+    dev.bitsweep.onnx.OnnxModel external = dev.bitsweep.onnx.OnnxModel.read(model);
+    dev.bitsweep.onnx.OnnxModel inlined = dev.bitsweep.onnx.OnnxModel.read(inlineModel);
+    List<dev.bitsweep.packaging.LayerWeights> layers = new ArrayList<>();
+    for (dev.bitsweep.layer.Layer layer : dev.bitsweep.layer.LayerFinder.find(external.proto(), 1000).layers()) {
+      var weights = dev.bitsweep.compress.LinearQuantizer.quantize(dev.bitsweep.compress.LinearQuantizeConfig.builder()
+          .mode(dev.bitsweep.compress.LinearQuantizeConfig.Mode.LINEAR_SYMMETRIC)
+          .dtype(dev.bitsweep.compress.QuantDtype.INT8)
+          .granularity(dev.bitsweep.compress.LinearQuantizeConfig.Granularity.PER_CHANNEL).build(),
+          dev.bitsweep.layer.WeightReader.read(external, layer));
+      layers.add(new dev.bitsweep.packaging.LayerWeights(layer, weights, 0));
+    }
+    assertEquals(2, layers.size());
+    var provenance = new dev.bitsweep.packaging.Provenance("v", "s", "int8", "m", "sha", 1, "e", null, Map.of(),
+        List.of());
+    Path spilled = work.resolve("spilled");
+    Path kept = work.resolve("kept");
+    dev.bitsweep.packaging.Packager.write(external, layers, provenance, spilled);
+    dev.bitsweep.packaging.Packager.write(inlined, layers, provenance, kept, null, 1);
+    for (String file : List.of("model.onnx", "model.onnx.data")) {
+      assertArrayEquals(Files.readAllBytes(kept.resolve(file)), Files.readAllBytes(spilled.resolve(file)), file);
+    }
+    try (var left = Files.list(spilled)) {
+      assertEquals(List.of("manifest.json", "model.onnx", "model.onnx.data"),
+          left.map(p -> p.getFileName().toString()).sorted().toList(), "the scratch file is gone");
+    }
+  }
+
   private Path copyModel(Path fixture, String dataFile) throws Exception {
     Path dir = Files.createDirectories(work.resolve("model"));
     Files.copy(fixture.resolve("model.onnx"), dir.resolve("model.onnx"));

@@ -8,17 +8,25 @@ import dev.bitsweep.onnx.GraphPath;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.encode.EncodedLayer;
 import dev.bitsweep.onnx.encode.WeightEncoder;
+import dev.bitsweep.onnx.external.ByteSource;
 import dev.bitsweep.onnx.external.ExternalDataWriter;
+import dev.bitsweep.onnx.external.FileRegion;
 import dev.bitsweep.onnx.external.ModelSize;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -99,20 +107,28 @@ public final class Packager {
     long storedBytes = 0;
     long params = 0;
     int minOpset = 1;
-    for (LayerWeights compressed : layers) {
-      Layer layer = compressed.layer();
-      Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(), layer.graphPath());
-      EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
-          compressed.weights());
-      encodings.add(encoded);
-      storedBytes += encoded.storedBytes();
-      params += layer.params();
-      minOpset = Math.max(minOpset, encoded.minOpset());
-      entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb()));
-    }
     Path modelFile = dir.resolve(MODEL_FILE);
-    Onnx.ModelProto packaged = builder.build();
-    try {
+    // A package that will use external data anyway moves each layer's encoded bytes out of the heap as soon as the
+    // layer is encoded; the activation rewrite needs the whole graph, so those packages keep them until the end.
+    boolean spill = activations == null && usesExternalData(model);
+    try (Spill spilled = spill ? Spill.open(dir) : null) {
+      for (LayerWeights compressed : layers) {
+        Layer layer = compressed.layer();
+        Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(),
+            layer.graphPath());
+        Set<String> before = spill ? initializerNames(graph) : Set.of();
+        EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
+            compressed.weights());
+        if (spill) {
+          spilled.moveNew(graph, before);
+        }
+        encodings.add(encoded);
+        storedBytes += encoded.storedBytes();
+        params += layer.params();
+        minOpset = Math.max(minOpset, encoded.minOpset());
+        entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb()));
+      }
+      Onnx.ModelProto packaged = builder.build();
       Files.createDirectories(dir);
       if (activations != null) {
         packaged = activations.rewrite().apply(packaged);
@@ -121,7 +137,8 @@ public final class Packager {
       Path dataFile = null;
       long fileBytes;
       if (usesExternalData(model) || inlineBytes(packaged) > externalDataBytes) {
-        ExternalDataWriter.Result result = ExternalDataWriter.write(packaged, model.directory(), Map.of(), modelFile);
+        ExternalDataWriter.Result result = ExternalDataWriter.write(packaged, model.directory(),
+            spill ? spilled.regions() : Map.of(), modelFile);
         dataFile = result.dataFile();
         fileBytes = result.totalBytes();
       } else {
@@ -145,6 +162,65 @@ public final class Packager {
       return new Written(modelFile, fileBytes, storedBytes, params, minOpset, encodings, dataFile);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the package of " + provenance.configId() + " to " + dir, e);
+    }
+  }
+
+  private static Set<String> initializerNames(Onnx.GraphProto.Builder graph) {
+    Set<String> names = new HashSet<>();
+    graph.getInitializerList().forEach(t -> names.add(t.getName()));
+    return names;
+  }
+
+  /**
+   * A scratch file in the package directory that holds encoded tensors between their encoding and the writing of
+   * the data file, which copies them from here (the kernel's transferTo); removed when the package is written.
+   */
+  private static final class Spill implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final Map<String, ByteSource> regions = new HashMap<>();
+
+    private Spill(Path file, FileChannel channel) {
+      this.file = file;
+      this.channel = channel;
+    }
+
+    static Spill open(Path dir) throws IOException {
+      Files.createDirectories(dir);
+      Path file = dir.resolve(".spill-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
+      return new Spill(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ));
+    }
+
+    /** Moves the raw bytes of the graph's initializers not in {@code before} (of 1 KiB and more) to the file. */
+    void moveNew(Onnx.GraphProto.Builder graph, Set<String> before) throws IOException {
+      for (Onnx.TensorProto.Builder tensor : graph.getInitializerBuilderList()) {
+        if (before.contains(tensor.getName()) || !tensor.hasRawData()
+            || tensor.getRawData().size() < ExternalDataWriter.DEFAULT_INLINE_LIMIT) {
+          continue;
+        }
+        long offset = channel.position();
+        ByteBuffer bytes = tensor.getRawData().asReadOnlyByteBuffer();
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+        regions.put(tensor.getName(), new FileRegion(file, offset, channel.position() - offset));
+        tensor.clearRawData();
+      }
+    }
+
+    Map<String, ByteSource> regions() throws IOException {
+      channel.force(false);
+      return regions;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        Files.deleteIfExists(file);
+      }
     }
   }
 
