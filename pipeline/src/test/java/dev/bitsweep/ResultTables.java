@@ -16,7 +16,7 @@ import java.util.TreeMap;
 
 /** Reads published results with DuckDB (an independent Parquet reader) and compares two sweeps' tables. */
 public final class ResultTables {
-  public static final Set<String> TIMING_COLUMNS = Set.of("compress_seconds", "package_seconds", "eval_seconds", "seconds");
+  public static final Set<String> TIMING_COLUMNS = Set.of("compress_seconds", "package_seconds", "eval_seconds", "eval_session_seconds", "eval_run_seconds", "seconds");
 
   private ResultTables() {}
 

@@ -44,6 +44,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--eval-data", paramLabel = "DIR", description = "Data for --eval: one <input>.npy per model input (default: eval/ beside MODEL).")
   java.nio.file.Path evalData;
 
+  @Option(names = "--spec", paramLabel = "SPEC", description = {"For --eval: feed the model's inputs as this sweep spec's",
+      "'inputs:' says (values, batch_axis, states carried through sequences; --batch then counts sequences)."})
+  java.nio.file.Path spec;
+
   @Option(names = "--batch", defaultValue = "32", description = "Batch size for --eval (default 32).")
   int batch;
 
@@ -71,17 +75,36 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--kmeans", description = "Add k-means 4-bit per grouped channel (g16) to the --sweep-size configs.")
   boolean kmeans;
 
+  @Option(names = "--overhead", paramLabel = "DIR", description = {"Instead: the fixed cost of a sweep on embedded Flink:",
+      "a trivial 1-config sweep of DIR/model.onnx over DIR/eval (e.g. calibration-data/digits) run --runs times in this",
+      "JVM, phase by phase (JVM start, planning, job incl. MiniCluster start and submission, publishing + report)."})
+  java.nio.file.Path overhead;
+
+  @Option(names = "--runs", defaultValue = "5", description = "Sweeps for --overhead (default 5).")
+  int runs;
+
   @Override
   public Integer call() throws Exception {
     if (sweepSize != null) {
       return sweepBench();
+    }
+    if (overhead != null) {
+      if (runs < 1) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--runs must be >= 1, got " + runs);
+      }
+      java.nio.file.Path work = java.nio.file.Files.createTempDirectory("bitsweep-overhead");
+      System.out.print(dev.bitsweep.pipeline.OverheadBenchmark.run(overhead, work, runs, true));
+      return ExitCodes.OK;
     }
     if (evalModel != null) {
       if (batch < 1 || threads < 1) {
         throw new CommandLine.ParameterException(command.commandLine(), "--batch and --threads must be >= 1");
       }
       java.nio.file.Path data = evalData != null ? evalData : evalModel.toAbsolutePath().getParent().resolve("eval");
-      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, batch, threads, 15).format(json));
+      var feeds = spec == null ? java.util.Map.<String, dev.bitsweep.data.InputFeed>of()
+          : dev.bitsweep.spec.InputSpecs.read(spec);
+      System.out.println(dev.bitsweep.bench.EvaluationBenchmark.run(evalModel, data, feeds, batch, threads, 15)
+          .format(json));
       return ExitCodes.OK;
     }
     if (concurrency != null) {

@@ -29,6 +29,9 @@ import picocli.CommandLine.Parameters;
       "Exit codes: 0 done, 1 the job or some configs failed, 2 bad input."
     })
 final class SweepCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec command;
+
   @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep spec (YAML), e.g. calibration-data/digits/sweep.yaml")
   Path spec;
 
@@ -55,6 +58,12 @@ final class SweepCommand implements Callable<Integer> {
       description = "Job jar(s) to upload to a Flink cluster (default: the bitsweep job jar when --flink-master is a cluster).")
   List<String> filesToStage;
 
+  @Option(names = "--eval-memory", paramLabel = "SIZE",
+      description = {"Native memory the evaluation's ONNX Runtime sessions may take in each worker JVM, e.g. 6g or 512m",
+          "(default: (physical memory - max heap) x 3/4 of the worker). A session is charged the original model's size",
+          "plus its package's; a package whose session cannot fit is its config's error."})
+  String evalMemory;
+
   @Option(names = "--fresh", description = "Recompute everything, ignoring what an interrupted run of the same sweep finished.")
   boolean fresh;
 
@@ -66,11 +75,18 @@ final class SweepCommand implements Callable<Integer> {
       throw new dev.bitsweep.spec.SpecException(spec + ": this spec has a search: section and no configs; run"
           + " `bitsweep search " + spec + "`");
     }
-    SweepOutcome outcome = new SweepRunner(System.out).fresh(fresh).run(spec, launch);
+    long evalMemoryBytes;
+    try {
+      evalMemoryBytes = evalMemory == null ? 0 : dev.bitsweep.pipeline.EvalMemory.parse(evalMemory);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(command.commandLine(), "--eval-memory: " + e.getMessage());
+    }
+    SweepOutcome outcome = new SweepRunner(System.out).fresh(fresh).evalMemory(evalMemoryBytes).run(spec, launch);
     System.out.println();
     System.out.print(Report.table(outcome.runs()));
     System.out.printf(Locale.ROOT, "%nsweep %s finished in %.1f s: %d configs, %d failed%n", outcome.sweepId(),
         outcome.seconds(), outcome.runs().size(), outcome.failedConfigs());
+    System.out.println(outcome.overhead().format());
     System.out.println("results:  " + outcome.out().resolve("runs") + " and " + outcome.out().resolve("layers")
         + " (partition sweep_id=" + outcome.sweepId() + ")");
     System.out.println("packages: " + outcome.out().resolve("packages").resolve(outcome.sweepId()));

@@ -19,13 +19,22 @@ import java.util.List;
  *     {@code cacheDir}: the pass is skipped
  * @param activations the activation tensors whose histograms are recorded (a {@link
  *     dev.bitsweep.activations.QdqPlan}'s tensors of the original model); empty when no config quantizes activations
+ * @param sequenceStarts with state inputs, where each used sequence of the calibration data starts: a batch is then
+ *     batchSize whole sequences; empty without state inputs
  */
 public record CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
-    String cacheDir, boolean cached, List<String> activations) implements Serializable {
+    String cacheDir, boolean cached, List<String> activations, List<Integer> sequenceStarts) implements Serializable {
 
   public CalibrationPlan {
     layers = List.copyOf(layers);
     activations = List.copyOf(activations);
+    sequenceStarts = List.copyOf(sequenceStarts);
+  }
+
+  /** A plan without state inputs. */
+  public CalibrationPlan(String dataPath, int samples, int batchSize, List<Layer> layers, CapturePlan capture,
+      String cacheDir, boolean cached, List<String> activations) {
+    this(dataPath, samples, batchSize, layers, capture, cacheDir, cached, activations, List.of());
   }
 
   /** A plan without activation histograms. */
@@ -35,14 +44,14 @@ public record CalibrationPlan(String dataPath, int samples, int batchSize, List<
   }
 
   public int batchCount() {
-    return (samples + batchSize - 1) / batchSize;
+    return SequenceBatches.count(samples, batchSize, sequenceStarts);
   }
 
   public int batchStart(int batch) {
-    return batch * batchSize;
+    return SequenceBatches.start(batch, batchSize, sequenceStarts);
   }
 
   public int batchEnd(int batch) {
-    return Math.min(samples, (batch + 1) * batchSize);
+    return SequenceBatches.end(batch, samples, batchSize, sequenceStarts);
   }
 }

@@ -36,7 +36,8 @@ import org.apache.beam.sdk.values.PCollection;
  * partial per layer, and the partials are summed per layer (float64) and written to the statistics cache, where the
  * compression tasks read them. When a config quantizes activations, the same batches also record the histogram of
  * every activation tensor it quantizes, summed exactly over all batches into one cache file beside the layers'.
- * When the cache already holds everything, the sweep does not run this at all.
+ * When the cache already holds everything, the sweep does not run this at all. The model is fed as the spec's input
+ * layout says; with state inputs a calibration batch is whole sequences, run frame by frame carrying the state.
  */
 public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<String, LayerStatistics>>> {
   /** Calibration batches run through ONNX Runtime. */
@@ -100,7 +101,8 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     @ProcessElement
     public void process(@Element Integer batch, OutputReceiver<KV<String, ActivationHistogram>> out) {
       if (recorder == null) {
-        recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations());
+        recorder = ActivationRecorder.open(WorkerCache.model(plan.modelPath()), calibration.activations(),
+            plan.modelInputs());
       }
       Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
       recorder.run(data, calibration.batchStart(batch), calibration.batchEnd(batch))
@@ -196,7 +198,7 @@ public final class CollectStatistics extends PTransform<PBegin, PCollection<KV<S
     public void process(@Element Integer batch, OutputReceiver<KV<String, BatchStatistics>> out) {
       if (capture == null) {
         capture = ActivationCapture.open(WorkerCache.model(plan.modelPath()), calibration.layers(),
-            calibration.capture());
+            calibration.capture(), plan.modelInputs());
       }
       Dataset data = WorkerCache.dataset(calibration.dataPath(), plan.modelInputs(), false);
       Map<String, LayerStatistics> partials =

@@ -2,15 +2,14 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.DataException;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.eval.metrics.Labels;
 import dev.bitsweep.eval.metrics.Metric;
 import dev.bitsweep.eval.metrics.MetricBatch;
 import dev.bitsweep.eval.metrics.MetricException;
 import dev.bitsweep.eval.metrics.Metrics;
-import dev.bitsweep.eval.metrics.OutputRunner;
 import dev.bitsweep.eval.metrics.SessionSettings;
-import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
 import dev.bitsweep.spec.SpecException;
@@ -34,7 +33,9 @@ import java.util.stream.Collectors;
 final class EvaluationCheck {
   private EvaluationCheck() {}
 
-  static Evaluation plan(SweepSpec spec, OnnxModel model, Dataset eval, int samples) {
+  /** @param sweep the planned sweep: its inputs as laid out, its evaluated samples and first evaluation batch */
+  static Evaluation plan(SweepSpec spec, OnnxModel model, Dataset eval, SweepPlan sweep) {
+    int samples = sweep.evalSamples();
     List<String> outputs = model.proto().getGraph().getOutputList().stream().map(Onnx.ValueInfoProto::getName)
         .toList();
     String output = spec.output() == null ? outputs.get(0) : spec.output();
@@ -65,7 +66,7 @@ final class EvaluationCheck {
             + " samples but the evaluation uses " + samples + " of " + spec.evalData() + "; give one label per sample");
       }
     }
-    check(spec, model, eval, samples, metric, output, labels);
+    check(spec, model, eval, sweep, metric, output, labels);
     return new Evaluation(spec.task(), metric, output, labelsFile == null ? null : labelsFile.toString(), fused);
   }
 
@@ -93,13 +94,14 @@ final class EvaluationCheck {
         + spec.task().label() + ", labels: <file>}'");
   }
 
-  private static void check(SweepSpec spec, OnnxModel model, Dataset eval, int samples, Metric<?> metric,
+  private static void check(SweepSpec spec, OnnxModel model, Dataset eval, SweepPlan sweep, Metric<?> metric,
       String output, Labels labels) {
-    int to = Math.min(samples, spec.batchSize());
-    List<ModelInput> inputs = ModelInput.of(model.proto());
+    int samples = sweep.evalSamples();
+    int to = sweep.batchEnd(0);
     Map<String, Output> first;
-    try (OutputRunner runner = OutputRunner.open(model.path(), inputs, Set.of(output), SessionSettings.QDQ_DISABLED)) {
-      first = runner.run(eval, 0, to);
+    try (ModelRunner runner = ModelRunner.open(model.path(), sweep.modelInputs(), Set.of(output),
+        SessionSettings.QDQ_DISABLED, 1)) {
+      first = runner.runAll(eval, 0, to);
     }
     try {
       metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to)));

@@ -113,7 +113,6 @@ final class PackageWriter {
 
   /** A rewritten package must not be served from this worker's cache of loaded models. */
   private static Path forgotten(Path dir) {
-    WorkerCache.forget(dir.resolve(Packager.MODEL_FILE).toString());
     EvalSessions.forget(dir.resolve(Packager.MODEL_FILE).toString());
     return dir;
   }

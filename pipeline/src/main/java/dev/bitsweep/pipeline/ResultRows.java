@@ -69,6 +69,8 @@ public final class ResultRows {
     row.put("compress_seconds", packaged.compressSeconds());
     row.put("package_seconds", packaged.packageSeconds());
     row.put("eval_seconds", evaluated ? summary.seconds() : null);
+    row.put("eval_session_seconds", evaluated ? summary.sessionSeconds() : null);
+    row.put("eval_run_seconds", evaluated ? summary.runSeconds() : null);
     row.put("package_path", packaged.ok() ? Path.of("packages", plan.sweepId(), config.configId(), "model.onnx").toString() : null);
     row.put("bitsweep_version", plan.bitsweepVersion());
     return row;

@@ -30,7 +30,15 @@ public final class StatisticsCache {
   private StatisticsCache() {}
 
   public static Path directory(Path out, String modelSha256, String calibrationSha256, int samples) {
-    String identity = modelSha256 + "|" + calibrationSha256 + "|" + samples;
+    return directory(out, modelSha256, calibrationSha256, samples, "");
+  }
+
+  /**
+   * @param layout the input layout the statistics were captured with ({@code InputLayout.identity}: values, batch
+   *     axes, states change the activations); empty for plain files
+   */
+  public static Path directory(Path out, String modelSha256, String calibrationSha256, int samples, String layout) {
+    String identity = modelSha256 + "|" + calibrationSha256 + "|" + samples + (layout.isEmpty() ? "" : "|" + layout);
     return out.resolve(".cache").resolve("statistics").resolve(sha256(identity).substring(0, 16));
   }
 

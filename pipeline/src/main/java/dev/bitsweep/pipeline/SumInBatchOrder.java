@@ -66,6 +66,8 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
     Serializable metricTotal = null;
     Serializable unfusedMetricTotal = null;
     double seconds = 0;
+    double sessionSeconds = 0;
+    double runSeconds = 0;
     String error = null;
     for (EvalPartial partial : accumulator.values()) {
       if (partial.error() != null) {
@@ -79,9 +81,11 @@ public final class SumInBatchOrder extends Combine.CombineFn<EvalPartial, TreeMa
         unfusedMetricTotal = combine(unfusedMetricTotal, partial.unfusedMetric());
       }
       seconds += partial.seconds();
+      sessionSeconds += partial.sessionSeconds();
+      runSeconds += partial.runSeconds();
     }
     return new EvalSummary(total, accumulator.size(), seconds, error, finish(metricTotal), unfused,
-        finish(unfusedMetricTotal));
+        finish(unfusedMetricTotal), sessionSeconds, runSeconds);
   }
 
   private Serializable combine(Serializable total, Serializable partial) {

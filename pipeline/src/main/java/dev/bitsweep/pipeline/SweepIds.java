@@ -15,10 +15,19 @@ public final class SweepIds {
   private SweepIds() {}
 
   public static String of(SweepSpec spec, String modelSha, String evalSha, String calibrationSha, int samples) {
+    return of(spec, modelSha, evalSha, calibrationSha, samples, "");
+  }
+
+  /** @param layout the spec's input layout ({@code InputLayout.identity}); empty when every input is a plain file */
+  public static String of(SweepSpec spec, String modelSha, String evalSha, String calibrationSha, int samples,
+      String layout) {
     StringBuilder identity = new StringBuilder();
     identity.append(modelSha).append('|').append(evalSha).append('|').append(calibrationSha).append('|')
         .append(samples).append('|').append(spec.task()).append('|').append(spec.weightThreshold()).append('|')
         .append(spec.calibrationSamples());
+    if (!layout.isEmpty()) {
+      identity.append("|inputs=").append(layout);
+    }
     for (SweepConfig config : spec.configs()) {
       identity.append('|').append(config.configId()).append('=').append(ConfigDescription.of(config));
     }

@@ -31,8 +31,16 @@ public final class SweepPipeline {
     pipeline.apply("CollectStatistics", CollectStatistics.of(sweep.plan(), sweep.calibration().orElseThrow()));
   }
 
-  /** The sweep job; the statistics cache, when the sweep has a calibration pass, must be complete. */
+  /** The sweep job with the default evaluation memory budget of each worker. */
   public static void build(Pipeline pipeline, PlannedSweep sweep, int threadsPerTask) {
+    build(pipeline, sweep, threadsPerTask, 0);
+  }
+
+  /**
+   * The sweep job; the statistics cache, when the sweep has a calibration pass, must be complete.
+   * {@code evalMemoryBytes} bounds each worker's evaluation sessions (0: {@link EvalMemory#defaultBudgetBytes}).
+   */
+  public static void build(Pipeline pipeline, PlannedSweep sweep, int threadsPerTask, long evalMemoryBytes) {
     registerCoders(pipeline);
     SweepPlan plan = sweep.plan();
     PCollection<KV<String, SweepConfig>> configs = pipeline.apply("Configs",
@@ -52,7 +60,10 @@ public final class SweepPipeline {
         .and(PackageModels.LAYERS, compressed)
         .apply("PackageModels", packageModels);
     PCollection<KV<String, EvalSummary>> summaries = packages.apply("EvaluatePackages",
-        EvaluatePackages.of(plan).withEvaluation(sweep.evaluation()));
+        EvaluatePackages.of(plan).withEvaluation(sweep.evaluation())
+            .withOriginalOutputs(OriginalOutputCache.directory(sweep.out()))
+            .withThreadsPerTask(threadsPerTask)
+            .withEvalMemory(evalMemoryBytes));
     KeyedPCollectionTuple
         .of(WriteResults.CONFIGS, configs)
         .and(WriteResults.PACKAGES, packages)

@@ -27,33 +27,45 @@ public record SweepPlan(
     String stagingDir,
     List<SkippedTensor> skipped,
     String bitsweepVersion,
+    List<Integer> sequenceStarts,
     long packageExternalDataBytes)
     implements Serializable {
 
   public SweepPlan {
     modelInputs = List.copyOf(modelInputs);
     skipped = List.copyOf(skipped);
+    sequenceStarts = List.copyOf(sequenceStarts);
   }
 
-  /** A plan with the default external-data threshold for packages. */
+  /** A plan without state inputs: batches of batch_size samples; packages at the default external-data threshold. */
   public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
       List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
       String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
       String bitsweepVersion) {
     this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
-        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of());
+  }
+
+  /** A plan whose packages use the default external-data threshold. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion, List<Integer> sequenceStarts) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, sequenceStarts,
         Packager.DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
+  /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */
   public int batchCount() {
-    return (evalSamples + batchSize - 1) / batchSize;
+    return SequenceBatches.count(evalSamples, batchSize, sequenceStarts);
   }
 
   public int batchStart(int batch) {
-    return batch * batchSize;
+    return SequenceBatches.start(batch, batchSize, sequenceStarts);
   }
 
   public int batchEnd(int batch) {
-    return Math.min(evalSamples, (batch + 1) * batchSize);
+    return SequenceBatches.end(batch, evalSamples, batchSize, sequenceStarts);
   }
 }

@@ -5,6 +5,8 @@ import dev.bitsweep.activations.QdqPlan;
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.data.Dataset;
+import dev.bitsweep.data.InputLayout;
+import dev.bitsweep.spec.InputSpecs;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
@@ -52,7 +54,8 @@ public final class SweepPlanner {
     List<LayerTask> tasks = tasks(spec.configs(), inventory.layers());
     tasks.forEach(task -> checkFits(spec, task));
     ModelChecks.checkFiniteWeights(spec.model(), model, tasks);
-    List<ModelInput> inputs = ModelInput.of(model.proto());
+    List<ModelInput> inputs = InputLayout.apply(model.proto(), InputSpecs.read(spec.specFile()),
+        spec.specFile().toAbsolutePath().getParent());
     if (spec.quantizesActivations() && model.defaultOpset() < QdqInserter.MIN_OPSET) {
       throw new SpecException(spec.specFile() + ": activation quantization needs QuantizeLinear/DequantizeLinear, "
           + "which exist from opset " + QdqInserter.MIN_OPSET + ", but " + spec.model() + " imports opset "
@@ -69,23 +72,30 @@ public final class SweepPlanner {
       throw new SpecException(spec.specFile() + ": eval_data " + spec.evalData() + " holds no samples (its arrays"
           + " have 0 rows); give it at least one sample per model input");
     }
+    List<Integer> sequenceStarts = SequenceBatches.starts(spec, "eval_samples", eval, inputs, samples);
     CapturePlan capture = CapturePlan.of(model.proto(), inventory.layers());
     tasks.forEach(task -> checkCalibration(spec, task, capture));
-    int calibrationSamples = spec.calibrationData() == null ? 0
-        : calibrationSampleCount(spec, Dataset.open(spec.calibrationData(), inputs, false));
+    Dataset calibrationData = spec.calibrationData() == null ? null
+        : Dataset.open(spec.calibrationData(), inputs, false);
+    int calibrationSamples = calibrationData == null ? 0 : calibrationSampleCount(spec, calibrationData);
+    List<Integer> calibrationStarts = calibrationData == null ? List.of()
+        : SequenceBatches.starts(spec, "calibration_samples", calibrationData, inputs, calibrationSamples);
 
     String evalSha = DataFingerprint.of(spec.evalData());
     String calibrationSha = spec.calibrationData() == null ? null : DataFingerprint.of(spec.calibrationData());
-    String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples);
+    String layout = InputLayout.identity(inputs);
+    String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples, layout);
     Path out = (outOverride != null ? outOverride : spec.out()).toAbsolutePath().normalize();
     Path staging = StagingAreas.newPath(out, sweepId);
     SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(),
         ModelSize.totalBytes(model.path(), model.proto()),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get(), spec.packageExternalDataBytes());
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), sequenceStarts,
+        spec.packageExternalDataBytes());
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
-        : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples, out);
-    Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, samples);
+        : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples,
+            calibrationStarts, layout, out);
+    Evaluation evaluation = EvaluationCheck.plan(spec, model, eval, plan);
     return new PlannedSweep(spec, out, staging, plan, inventory, tasks, calibration, evaluation);
   }
 
@@ -153,7 +163,8 @@ public final class SweepPlanner {
    * empty when there is no such layer.
    */
   private static Optional<CalibrationPlan> calibrationPlan(SweepSpec spec, OnnxModel model, List<Layer> layers,
-      List<LayerTask> tasks, CapturePlan capture, String calibrationSha, int samples, Path out) {
+      List<LayerTask> tasks, CapturePlan capture, String calibrationSha, int samples, List<Integer> sequenceStarts,
+      String layout, Path out) {
     Set<String> compressed = new HashSet<>();
     tasks.forEach(task -> compressed.add(task.layer().name()));
     List<Layer> measured = new ArrayList<>();
@@ -166,11 +177,11 @@ public final class SweepPlanner {
     if (measured.isEmpty() && activations.isEmpty()) {
       return Optional.empty(); // no MatMul/Gemm/Conv layer is compressed, no activation quantized: nothing to measure
     }
-    Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples);
+    Path cacheDir = StatisticsCache.directory(out, model.sha256(), calibrationSha, samples, layout);
     boolean cached = StatisticsCache.holdsAll(cacheDir, measured.stream().map(Layer::name).toList())
         && (activations.isEmpty() || Files.isRegularFile(StatisticsCache.activationsFile(cacheDir, activations)));
     return Optional.of(new CalibrationPlan(spec.calibrationData().toAbsolutePath().toString(), samples,
-        spec.batchSize(), measured, capture, cacheDir.toString(), cached, activations));
+        spec.batchSize(), measured, capture, cacheDir.toString(), cached, activations, sequenceStarts));
   }
 
   private static String describe(List<SkippedTensor> skipped) {

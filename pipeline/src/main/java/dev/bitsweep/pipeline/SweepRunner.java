@@ -24,19 +24,26 @@ import org.apache.beam.sdk.PipelineResult;
 public final class SweepRunner {
   private final PrintStream console;
   private final boolean fresh;
+  private final long evalMemoryBytes;
 
   public SweepRunner(PrintStream console) {
-    this(console, false);
+    this(console, false, 0);
   }
 
-  private SweepRunner(PrintStream console, boolean fresh) {
+  private SweepRunner(PrintStream console, boolean fresh, long evalMemoryBytes) {
     this.console = console;
     this.fresh = fresh;
+    this.evalMemoryBytes = evalMemoryBytes;
   }
 
   public SweepOutcome run(Path specFile, Launch launch) {
+    double jvmStart = SweepOverhead.jvmStartSecondsOnce();
     long started = System.nanoTime();
+    if (launch.runner().equals("flink") && !launch.onCluster()) {
+      dev.bitsweep.cluster.SharedRpcSystemLoader.prewarm(); // loads Flink's RPC classes while the sweep is planned
+    }
     PlannedSweep sweep = SweepPlanner.plan(specFile, launch.outOverride());
+    double planning = CompressLayers.seconds(started);
     int threadsPerTask = launch.resolveThreadsPerTask();
     Path staging = sweep.staging();
     prepareOut(sweep);
@@ -49,6 +56,7 @@ public final class SweepRunner {
     try {
       progress.start();
       long calibrationBatches = 0;
+      long jobsStarted = System.nanoTime();
       if (sweep.collectsStatistics()) {
         job = new BeamJob(launch, jobName + "-statistics", console);
         PipelineResult statistics = job.run(p -> SweepPipeline.buildStatistics(p, sweep));
@@ -56,8 +64,10 @@ public final class SweepRunner {
         checkStatisticsCached(sweep.calibration().orElseThrow());
       }
       job = new BeamJob(launch, jobName, console);
-      job.run(p -> SweepPipeline.build(p, sweep, threadsPerTask));
+      job.run(p -> SweepPipeline.build(p, sweep, threadsPerTask, evalMemoryBytes));
       progress.stop();
+      double jobs = CompressLayers.seconds(jobsStarted);
+      long publishing = System.nanoTime();
       printReused(sweep);
       List<RunSummary> rows = RunSummary.readPartition(WriteResults.stagedTable(staging.toString(), "runs"));
       double seconds = (System.nanoTime() - started) / 1e9;
@@ -77,8 +87,9 @@ public final class SweepRunner {
         console.println("  warning: the results of " + sweep.sweepId() + " are published, but their HTML report"
             + " could not be written (" + rootMessage(e) + ")");
       }
+      SweepOverhead overhead = new SweepOverhead(jvmStart, planning, jobs, CompressLayers.seconds(publishing));
       return new SweepOutcome(sweep.sweepId(), sweep.out(), rows, report, seconds, job.flinkJobId(),
-          calibrationBatches);
+          calibrationBatches, overhead);
     } catch (IOException | RuntimeException e) {
       if (job != null) {
         job.reportEnd();
@@ -97,7 +108,15 @@ public final class SweepRunner {
 
   /** Use {@code --fresh}: recompute everything, ignoring what an interrupted run of the same sweep finished. */
   public SweepRunner fresh(boolean fresh) {
-    return new SweepRunner(console, fresh);
+    return new SweepRunner(console, fresh, evalMemoryBytes);
+  }
+
+  /** Native memory each worker's evaluation sessions may take ({@code --eval-memory}); 0: the worker's default. */
+  public SweepRunner evalMemory(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("evaluation memory must be >= 0, got " + bytes);
+    }
+    return new SweepRunner(console, fresh, bytes);
   }
 
   /**
@@ -166,8 +185,9 @@ public final class SweepRunner {
     for (SkippedTensor skipped : inventory.skipped()) {
       console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
     }
-    console.printf("  data    %s (%d samples, batches of %d)%n", spec.evalData(), sweep.plan().evalSamples(),
-        spec.batchSize());
+    int sequences = sweep.plan().sequenceStarts().size();
+    console.printf("  data    %s (%d samples, %s)%n", spec.evalData(), sweep.plan().evalSamples(), sequences == 0
+        ? "batches of " + spec.batchSize() : sequences + " sequences, batches of " + spec.batchSize() + " sequences");
     sweep.calibration().ifPresent(calibration -> console.printf(
         "  calib   %s (%d samples, %d layers with input statistics)%s%n", spec.calibrationData(),
         calibration.samples(), calibration.layers().size(),

@@ -3,31 +3,23 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.calibrate.LayerStatistics;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
-import dev.bitsweep.eval.ModelRunner;
+import dev.bitsweep.eval.metrics.Labels;
 import dev.bitsweep.onnx.OnnxModel;
+import dev.bitsweep.spec.SweepSpec;
 import java.lang.ref.SoftReference;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a worker JVM reads once and shares between DoFn instances: parsed models, datasets, calibration statistics,
- * ONNX Runtime sessions.
- * Sessions are kept in a small LRU because every package is a whole model. A session is leased for each run: one
- * evicted (or forgotten) while other threads still run it is closed when the last of them releases it, never
- * under them.
+ * labels. ONNX Runtime sessions are {@link EvalSessions}.
  */
 final class WorkerCache {
-  private static final int MAX_SESSIONS = 4;
   private static final Map<String, SoftReference<OnnxModel>> MODELS = new ConcurrentHashMap<>();
   private static final Map<String, Dataset> DATASETS = new ConcurrentHashMap<>();
-  /** Access-ordered (least recently used first); guarded by itself, as are the sessions' lease counts. */
-  private static final Map<String, Session> RUNNERS = new LinkedHashMap<>(16, 0.75f, true);
-  /** Sessions open, cached or evicted but still leased; guarded by RUNNERS. */
-  private static int openSessions;
-  private static final Map<String, SoftReference<ModelRunner.Output>> ORIGINAL_OUTPUTS = new ConcurrentHashMap<>();
+  private static final Map<String, Labels> LABELS = new ConcurrentHashMap<>();
   private static final Map<String, SoftReference<LayerStatistics>> STATISTICS = new ConcurrentHashMap<>();
 
   private WorkerCache() {}
@@ -64,111 +56,7 @@ final class WorkerCache {
     return DATASETS.computeIfAbsent(path + "|" + needLabels, k -> Dataset.open(Path.of(path), inputs, needLabels));
   }
 
-  /** An open ONNX Runtime session with the number of callers using it; closed once evicted and unused. */
-  private static final class Session {
-    final ModelRunner runner;
-    int users;
-    boolean evicted;
-
-    Session(ModelRunner runner) {
-      this.runner = runner;
-    }
-  }
-
-  /** Runs a model on samples [from, to), holding the session's lock (an ORT session is used by one caller at a time here). */
-  static ModelRunner.Output run(String modelPath, List<ModelInput> inputs, Dataset data, int from, int to) {
-    Session session = acquire(modelPath, inputs);
-    try {
-      synchronized (session) {
-        return session.runner.run(data, from, to);
-      }
-    } finally {
-      release(session);
-    }
-  }
-
-  private static Session acquire(String modelPath, List<ModelInput> inputs) {
-    synchronized (RUNNERS) {
-      Session session = RUNNERS.get(modelPath);
-      if (session == null) {
-        session = new Session(ModelRunner.open(Path.of(modelPath), inputs));
-        openSessions++;
-        RUNNERS.put(modelPath, session);
-        evictBeyondLimit(session);
-      }
-      session.users++;
-      return session;
-    }
-  }
-
-  private static void release(Session session) {
-    synchronized (RUNNERS) {
-      session.users--;
-      if (session.evicted && session.users == 0) {
-        close(session);
-      }
-    }
-  }
-
-  /** Drops least recently used sessions above the limit, idle ones first; a busy one closes at its last release. */
-  private static void evictBeyondLimit(Session keep) {
-    while (RUNNERS.size() > MAX_SESSIONS) {
-      String victim = null;
-      for (Map.Entry<String, Session> entry : RUNNERS.entrySet()) {
-        if (entry.getValue() != keep && (victim == null || entry.getValue().users == 0)) {
-          victim = entry.getKey();
-          if (entry.getValue().users == 0) {
-            break;
-          }
-        }
-      }
-      retire(RUNNERS.remove(victim));
-    }
-  }
-
-  /** Under the RUNNERS lock: closes the session now if unused, else when its last user releases it. */
-  private static void retire(Session session) {
-    session.evicted = true;
-    if (session.users == 0) {
-      close(session);
-    }
-  }
-
-  private static void close(Session session) {
-    openSessions--;
-    session.runner.close();
-  }
-
-  /** How many sessions are open (in the cache, or evicted and still leased); for tests. */
-  static int openSessions() {
-    synchronized (RUNNERS) {
-      return openSessions;
-    }
-  }
-
-  /** The session limit a worker keeps to (exceeded only while evicted sessions finish their runs). */
-  static int maxSessions() {
-    return MAX_SESSIONS;
-  }
-
-  static ModelRunner.Output originalOutput(String modelPath, List<ModelInput> inputs, Dataset data, int from, int to) {
-    String key = modelPath + "|" + data.directory() + "|" + from + "|" + to;
-    SoftReference<ModelRunner.Output> cached = ORIGINAL_OUTPUTS.get(key);
-    ModelRunner.Output output = cached == null ? null : cached.get();
-    if (output == null) {
-      output = run(modelPath, inputs, data, from, to);
-      ORIGINAL_OUTPUTS.put(key, new SoftReference<>(output));
-    }
-    return output;
-  }
-
-  /** Forgets a package's session (its file is being replaced); a run still using it finishes first. */
-  static void forget(String modelPath) {
-    synchronized (RUNNERS) {
-      Session session = RUNNERS.remove(modelPath);
-      if (session != null) {
-        retire(session);
-      }
-    }
+  static Labels labels(SweepSpec.Task task, String path) {
+    return LABELS.computeIfAbsent(task + "|" + path, k -> Evaluation.readLabels(task, Path.of(path)));
   }
 }

@@ -95,6 +95,8 @@ public final class ResultSchemas {
         .requiredDouble("compress_seconds")
         .requiredDouble("package_seconds")
         .optionalDouble("eval_seconds")
+        .optionalDouble("eval_session_seconds")
+        .optionalDouble("eval_run_seconds")
         .optionalString("package_path")
         .requiredString("bitsweep_version")
         .endRecord();

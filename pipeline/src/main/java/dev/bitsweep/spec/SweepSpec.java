@@ -55,7 +55,7 @@ public record SweepSpec(
   }
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
-      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search",
+      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search", "inputs",
       "package_external_data_bytes");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers");
 

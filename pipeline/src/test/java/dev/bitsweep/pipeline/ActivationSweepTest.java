@@ -10,8 +10,8 @@ import dev.bitsweep.Fixtures;
 import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
-import dev.bitsweep.eval.metrics.OutputRunner;
 import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.onnx.OnnxModel;
 import java.nio.file.Files;
@@ -114,8 +114,8 @@ class ActivationSweepTest {
     Dataset eval = Dataset.open(DATA.resolve("eval"), inputs, true);
     long[] labels = eval.labels().orElseThrow().longs(0, eval.samples());
     Output logits;
-    try (OutputRunner runner = OutputRunner.open(modelFile, inputs, Set.of("logits"), settings)) {
-      logits = runner.run(eval, 0, eval.samples()).get("logits");
+    try (ModelRunner runner = ModelRunner.open(modelFile, inputs, Set.of("logits"), settings, 1)) {
+      logits = runner.runAll(eval, 0, eval.samples()).get("logits");
     }
     int classes = (int) logits.shape()[1];
     int correct = 0;

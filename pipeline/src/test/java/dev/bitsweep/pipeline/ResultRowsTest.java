@@ -40,7 +40,8 @@ class ResultRowsTest {
 
   @Test
   void anEvaluatedPackageIsAnOkRowWithItsMetrics() {
-    GenericRecord row = valid(ResultRows.run(PLAN, INT4, PACKAGED, new EvalSummary(comparison(), 1, 0.75, null)));
+    GenericRecord row = valid(ResultRows.run(PLAN, INT4, PACKAGED, new EvalSummary(comparison(), 1, 0.75, null, null, null, null, 0.25,
+        0.375)));
     assertEquals(ResultSchemas.RUNS, row.getSchema());
     assertEquals("ok", row.get("status"));
     assertNull(row.get("error"));
@@ -57,6 +58,8 @@ class ResultRowsTest {
     assertEquals(0.5, (Double) row.get("agreement"), 0.0);
     assertEquals(2, row.get("eval_samples"));
     assertEquals(0.75, (Double) row.get("eval_seconds"), 0.0);
+    assertEquals(0.25, (Double) row.get("eval_session_seconds"), 0.0);
+    assertEquals(0.375, (Double) row.get("eval_run_seconds"), 0.0);
     assertEquals("packages/s-1/int4/model.onnx", row.get("package_path"), "the package of this sweep's config");
     assertEquals("v-test", row.get("bitsweep_version"));
   }
@@ -82,6 +85,8 @@ class ResultRowsTest {
     assertEquals("evaluation of batch 1 failed: ORT says no", row.get("error"));
     assertNull(row.get("accuracy"), "partial metrics are not presented as the config's");
     assertNull(row.get("eval_seconds"));
+    assertNull(row.get("eval_session_seconds"));
+    assertNull(row.get("eval_run_seconds"));
     GenericRecord missing = valid(ResultRows.run(PLAN, INT4, PACKAGED, null));
     assertEquals("failed", missing.get("status"));
     assertEquals("evaluation produced no result", missing.get("error"));

@@ -27,11 +27,14 @@ class SumInBatchOrderTest {
 
   @Test
   void sumsEveryBatch() {
-    EvalSummary summary = combine(List.of(EvalPartial.of(1, batch(0.5f), 2), EvalPartial.of(0, batch(0f), 1)));
+    EvalSummary summary = combine(List.of(EvalPartial.of(1, batch(0.5f), 2).withSessionTimes(0, 1.5),
+        EvalPartial.of(0, batch(0f), 1).withSessionTimes(0.25, 0.5)));
     assertNull(summary.error());
     assertEquals(batch(0f).plus(batch(0.5f)), summary.comparison());
     assertEquals(2, summary.batches());
     assertEquals(3.0, summary.seconds(), 0.0);
+    assertEquals(0.25, summary.sessionSeconds(), 0.0);
+    assertEquals(2.0, summary.runSeconds(), 0.0);
   }
 
   @Test

@@ -23,7 +23,8 @@ class ResultSchemasTest {
         "baseline_threshold_accuracy", "sequence_accuracy", "baseline_sequence_accuracy", "cer", "baseline_cer", "mse",
         "mae", "baseline_mse", "baseline_mae", "mse_to_original", "user_metrics_json", "headline_metric",
         "headline_metric_unfused", "eval_samples",
-        "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "package_path",
+        "runtime", "runtime_settings", "compress_seconds", "package_seconds", "eval_seconds", "eval_session_seconds",
+        "eval_run_seconds", "package_path",
         "bitsweep_version"), names(ResultSchemas.RUNS));
     assertEquals(Schema.Type.UNION, ResultSchemas.RUNS.getField("lazy_batch_size").schema().getType());
     assertEquals(Schema.Type.INT, ResultSchemas.RUNS.getField("prune_block_size").schema().getTypes().get(1).getType());

@@ -38,7 +38,12 @@ public final class ActivationRecorder implements AutoCloseable {
   }
 
   public static ActivationRecorder open(OnnxModel model, List<String> tensors) {
-    ExtraOutputs copy = new ExtraOutputs(model);
+    return open(model, tensors, ModelInput.of(model.proto()));
+  }
+
+  /** As {@link #open(OnnxModel, List)}, feeding {@code inputs} as laid out (values, batch axes, states). */
+  public static ActivationRecorder open(OnnxModel model, List<String> tensors, List<ModelInput> inputs) {
+    ExtraOutputs copy = new ExtraOutputs(model, inputs);
     tensors.forEach(copy::fetch);
     if (copy.fetched().isEmpty()) {
       copy.fetchAdded(model.proto().getGraph().getOutput(0).getName());
@@ -49,31 +54,22 @@ public final class ActivationRecorder implements AutoCloseable {
 
   /** The partial histograms over samples [from, to) of {@code data}, one per float tensor, in request order. */
   public Map<String, ActivationHistogram> run(Dataset data, int from, int to) {
-    int step = OrtSessions.samplesPerRun(inputs, from, to);
     Map<String, ActivationHistogram> sums = new LinkedHashMap<>();
-    for (int start = from; start < to; start += step) {
-      Map<String, ActivationHistogram> part = runOnce(data, start, Math.min(to, start + step));
-      part.forEach((name, h) -> sums.merge(name, h, ActivationHistogram::plus));
-    }
+    OrtSessions.runEach(session, inputs, data, from, to, fetched,
+        (first, end) -> "capturing activations on calibration samples " + first + ".." + end, (feeds, result) -> {
+          for (String tensor : tensors) {
+            OnnxTensor value = graphInputs.contains(tensor) ? feeds.get(tensor)
+                : (OnnxTensor) result.get(tensor).orElseThrow();
+            float[] values = OrtSessions.floats(value);
+            if (values == null) {
+              notFloat.add(tensor);
+              continue;
+            }
+            sums.merge(tensor, ActivationHistogram.of(tensor, values), ActivationHistogram::plus);
+          }
+          return null;
+        });
     return sums;
-  }
-
-  private Map<String, ActivationHistogram> runOnce(Dataset data, int from, int to) {
-    String failing = "capturing activations on calibration samples " + from + ".." + to;
-    return OrtSessions.run(session, inputs, data, from, to, fetched, failing, (feeds, result) -> {
-      Map<String, ActivationHistogram> histograms = new LinkedHashMap<>();
-      for (String tensor : tensors) {
-        OnnxTensor value = graphInputs.contains(tensor) ? feeds.get(tensor)
-            : (OnnxTensor) result.get(tensor).orElseThrow();
-        float[] values = OrtSessions.floats(value);
-        if (values == null) {
-          notFloat.add(tensor);
-          continue;
-        }
-        histograms.put(tensor, ActivationHistogram.of(tensor, values));
-      }
-      return histograms;
-    });
   }
 
   /** Requested tensors that are not float32 (seen so far); they are not quantized. */

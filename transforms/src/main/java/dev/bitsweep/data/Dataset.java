@@ -18,12 +18,19 @@ public final class Dataset {
   private final Map<String, NpyArray> inputs;
   private final NpyArray labels;
   private final int samples;
+  private final Map<String, Integer> batchAxes;
+  private final int[] sequenceStarts;
+  private final int fixedBatch;
 
-  private Dataset(Path directory, Map<String, NpyArray> inputs, NpyArray labels, int samples) {
+  private Dataset(Path directory, Map<String, NpyArray> inputs, NpyArray labels, int samples,
+      Map<String, Integer> batchAxes, int[] sequenceStarts, int fixedBatch) {
     this.directory = directory;
     this.inputs = inputs;
     this.labels = labels;
     this.samples = samples;
+    this.batchAxes = batchAxes;
+    this.sequenceStarts = sequenceStarts;
+    this.fixedBatch = fixedBatch;
   }
 
   public static Dataset open(Path directory, List<ModelInput> modelInputs, boolean needLabels) {
@@ -36,13 +43,17 @@ public final class Dataset {
       throw new DataException("data directory not found: " + directory
           + " (it must hold one <input name>.npy per model input; see calibration-data/README.md)");
     }
+    List<ModelInput> allInputs = modelInputs;
+    modelInputs = modelInputs.stream().filter(i -> i.feed().fromFile()).toList();
     Map<String, NpyArray> inputs = OnnxTestDataLayout.isUsedIn(directory)
         ? OnnxTestDataLayout.read(directory, modelInputs)
-        : readNpyFiles(directory, modelInputs);
+        : readNpyFiles(directory, modelInputs, allInputs);
     int samples = -1;
+    Map<String, Integer> batchAxes = new LinkedHashMap<>();
     for (ModelInput input : modelInputs) {
       NpyArray array = inputs.get(input.name());
-      checkMatches(array, input);
+      checkDtype(array, input);
+      batchAxes.put(input.name(), InputLayout.batchAxis(input, array.shape(), array.file()));
       checkFinite(array);
       if (samples >= 0 && array.samples() != samples) {
         throw new DataException("data file " + array.file() + " has " + array.samples() + " samples but "
@@ -65,10 +76,17 @@ public final class Dataset {
     } else if (needLabels) {
       throw new DataException("the task needs labels but " + labelFile + " does not exist");
     }
-    return new Dataset(directory, inputs, labels, samples);
+    if (samples < 0) {
+      throw new DataException("model inputs " + allInputs.stream().map(ModelInput::name).toList() + " are all given "
+          + "as values or states in the spec: at least one input must come from a data file in " + directory);
+    }
+    int[] sequenceStarts = InputLayout.sequenceStarts(directory, allInputs, samples);
+    int fixedBatch = InputLayout.fixedBatch(allInputs, batchAxes);
+    return new Dataset(directory, inputs, labels, samples, Map.copyOf(batchAxes), sequenceStarts, fixedBatch);
   }
 
-  private static Map<String, NpyArray> readNpyFiles(Path directory, List<ModelInput> modelInputs) {
+  private static Map<String, NpyArray> readNpyFiles(Path directory, List<ModelInput> modelInputs,
+      List<ModelInput> allInputs) {
     Map<String, NpyArray> inputs = new LinkedHashMap<>();
     for (ModelInput input : modelInputs) {
       Path file = directory.resolve(input.name() + ".npy");
@@ -82,13 +100,23 @@ public final class Dataset {
         }
         throw new DataException("no data for model input '" + input.name() + "': expected " + file
             + " (found " + (present.isEmpty() ? "no .npy files" : String.join(", ", present)) + "; the model's inputs are "
-            + modelInputs.stream().map(ModelInput::name).toList() + ")");
+            + allInputs.stream().map(ModelInput::name).toList() + ")" + (input.shape().length == 0
+            ? "; it is a scalar (shape []): give one value for every sample in the spec, e.g. 'inputs: {"
+                + input.name() + ": {value: ...}}'" : ""));
       }
       inputs.put(input.name(), NpyArray.read(file, input.npyDtype()));
     }
     for (Path file : npyFiles(directory)) {
       String name = file.getFileName().toString();
-      if (!isLabelFile(name) && !inputs.containsKey(name.substring(0, name.length() - 4))) {
+      String stem = name.substring(0, name.length() - 4);
+      for (ModelInput other : allInputs) {
+        if (other.name().equals(stem) && !other.feed().fromFile()) {
+          throw new DataException("data file " + file + " is for model input '" + stem + "', which the spec feeds as a "
+              + (other.feed().kind() == InputFeed.Kind.VALUE ? "value" : "state") + ": remove the file or the spec's '"
+              + stem + "' entry, so that the input has one source");
+        }
+      }
+      if (!isLabelFile(name) && !name.equals(InputLayout.SEQUENCE_IDS) && !inputs.containsKey(stem)) {
         throw new DataException("data file " + file + " names no model input: the model's inputs are "
             + modelInputs.stream().map(ModelInput::name).toList() + " and labels.npy holds the labels; remove or "
             + "rename the file (a stray file may be data meant for another model)");
@@ -99,7 +127,8 @@ public final class Dataset {
 
   /** labels.npy and other label files of the task metrics (label_tokens.npy, ...): reserved, never model inputs. */
   static boolean isLabelFile(String fileName) {
-    return fileName.equals("labels.npy") || fileName.startsWith("label_") || fileName.startsWith("labels_");
+    return fileName.equals("labels.npy") || fileName.startsWith("label_") || fileName.startsWith("labels_")
+        || fileName.equals(InputLayout.SEQUENCE_IDS);
   }
 
   static List<Path> npyFiles(Path directory) {
@@ -147,26 +176,34 @@ public final class Dataset {
     }
   }
 
-  private static void checkMatches(NpyArray array, ModelInput input) {
+  private static void checkDtype(NpyArray array, ModelInput input) {
     String expected = input.npyDtype();
     if (!array.dtype().equals(expected)) {
       throw new DataException("data file " + array.file() + " is " + array.dtype() + " but model input '" + input.name()
           + "' is " + expected + ": convert it with numpy (arr.astype(numpy." + expected + "))");
     }
-    long[] shape = array.shape();
-    long[] modelShape = input.shape();
-    boolean rankOk = shape.length == modelShape.length;
-    boolean dimsOk = rankOk;
-    for (int i = 1; rankOk && i < shape.length; i++) {
-      if (modelShape[i] > 0 && modelShape[i] != shape[i]) {
-        dimsOk = false;
-      }
+  }
+
+  /** The model axis the samples of a file-fed input go on (0 unless the spec's batch_axis says otherwise). */
+  public int batchAxis(String input) {
+    Integer axis = batchAxes.get(input);
+    if (axis == null) {
+      throw new DataException("model input '" + input + "' is not fed from a data file in " + directory);
     }
-    if (!dimsOk) {
-      throw new DataException("data file " + array.file() + " has shape " + Arrays.toString(shape) + " but model input '"
-          + input.name() + "' expects " + ModelInput.shapeText(modelShape)
-          + " (first axis = samples; -1 = any size)");
-    }
+    return axis;
+  }
+
+  /**
+   * The batch the model fixes on the batch axis of its file-fed inputs (every run then takes exactly that many
+   * samples), or -1 when the batch axis is free.
+   */
+  public int fixedBatch() {
+    return fixedBatch;
+  }
+
+  /** Where each sequence of frames starts (from sequence_ids.npy), or an empty array for a model without state. */
+  public int[] sequenceStarts() {
+    return sequenceStarts.clone();
   }
 
   public Path directory() {

@@ -10,8 +10,23 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 
-/** A model input fed with data: its name, ONNX element type and shape (-1 for symbolic or unknown dims). */
-public record ModelInput(String name, int elementType, long[] shape) implements Serializable {
+/**
+ * A model input fed with data: its name, ONNX element type, shape (-1 for symbolic or unknown dims) and how it is fed
+ * (from its data file unless the spec says otherwise).
+ */
+public record ModelInput(String name, int elementType, long[] shape, InputFeed feed) implements Serializable {
+
+  public ModelInput {
+    feed = feed == null ? InputFeed.FROM_FILE : feed;
+  }
+
+  public ModelInput(String name, int elementType, long[] shape) {
+    this(name, elementType, shape, InputFeed.FROM_FILE);
+  }
+
+  public ModelInput withFeed(InputFeed newFeed) {
+    return new ModelInput(name, elementType, shape, newFeed);
+  }
 
   public static List<ModelInput> of(Onnx.ModelProto model) {
     Set<String> initializers = new HashSet<>();
@@ -37,11 +52,6 @@ public record ModelInput(String name, int elementType, long[] shape) implements 
           + ", which bitsweep cannot feed from .npy files");
     }
     return dtype;
-  }
-
-  /** The batch size the model fixes, or -1 when the first axis is free. */
-  public long fixedBatch() {
-    return shape.length == 0 ? -1 : shape[0];
   }
 
   public static String shapeText(long[] shape) {

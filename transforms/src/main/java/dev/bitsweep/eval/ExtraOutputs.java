@@ -1,6 +1,5 @@
 package dev.bitsweep.eval;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.bitsweep.data.ModelInput;
@@ -31,8 +30,13 @@ public final class ExtraOutputs {
   private final Onnx.GraphProto.Builder graph;
 
   public ExtraOutputs(OnnxModel model) {
+    this(model, ModelInput.of(model.proto()));
+  }
+
+  /** @param inputs the model's data inputs as they are fed (the spec's input layout applied) */
+  public ExtraOutputs(OnnxModel model, List<ModelInput> inputs) {
     this.model = model;
-    this.inputs = ModelInput.of(model.proto());
+    this.inputs = List.copyOf(inputs);
     inputs.forEach(i -> graphInputs.add(i.name()));
     model.proto().getGraph().getOutputList().forEach(o -> outputs.add(o.getName()));
     this.graph = model.proto().getGraph().toBuilder();
@@ -58,7 +62,7 @@ public final class ExtraOutputs {
     return graph;
   }
 
-  /** The model's data inputs (graph inputs that are not initializers). */
+  /** The model's data inputs (graph inputs that are not initializers), as they are fed. */
   public List<ModelInput> inputs() {
     return inputs;
   }
@@ -85,7 +89,7 @@ public final class ExtraOutputs {
       options.setInterOpNumThreads(1);
       return usesExternalData(model.proto().getGraph())
           ? sessionBesideTheModel(bytes, options, tempPrefix)
-          : OrtEnvironment.getEnvironment().createSession(bytes, options);
+          : OrtRuntime.environment().createSession(bytes, options);
     } catch (OrtException e) {
       throw new ModelException("ONNX Runtime cannot load " + model.path() + " with " + purpose + ": "
           + e.getMessage(), e);
@@ -106,7 +110,7 @@ public final class ExtraOutputs {
     try {
       temp = Files.createTempFile(model.directory(), tempPrefix, ".onnx");
       Files.write(temp, bytes);
-      return OrtEnvironment.getEnvironment().createSession(temp.toString(), options);
+      return OrtRuntime.environment().createSession(temp.toString(), options);
     } catch (IOException e) {
       throw new ModelException("cannot write the activation-capture copy of " + model.path() + " beside it ("
           + e.getMessage() + "); its external data is resolved relative to that directory, which must be writable",

@@ -65,7 +65,13 @@ public final class ActivationCapture implements AutoCloseable {
    * {@link CapturePlan#unsupported()}).
    */
   public static ActivationCapture open(OnnxModel model, List<Layer> layers, CapturePlan plan) {
-    ExtraOutputs copy = new ExtraOutputs(model);
+    return open(model, layers, plan, ModelInput.of(model.proto()));
+  }
+
+  /** As {@link #open(OnnxModel, List, CapturePlan)}, feeding {@code inputs} as laid out (values, batch axes, states). */
+  public static ActivationCapture open(OnnxModel model, List<Layer> layers, CapturePlan plan,
+      List<ModelInput> inputs) {
+    ExtraOutputs copy = new ExtraOutputs(model, inputs);
     SubgraphTaps subgraphTaps = new SubgraphTaps(model.proto().getGraph(), copy.graph());
     Map<CaptureSite, SubgraphTaps.Tap> taps = new LinkedHashMap<>();
     for (Layer layer : layers) {
@@ -96,23 +102,16 @@ public final class ActivationCapture implements AutoCloseable {
     for (Layer layer : layers) {
       sums.put(layer.name(), new HessianAccumulator(layer.name(), layer.cols(), plan.groups(layer.name())));
     }
-    int step = OrtSessions.samplesPerRun(inputs, from, to);
-    for (int start = from; start < to; start += step) {
-      runOnce(data, start, Math.min(to, start + step), sums);
-    }
+    // ONNX Runtime needs at least one output to run: when every activation is a graph input, fetch the first output.
+    Set<String> requested = fetched.isEmpty() ? Set.of(firstOutput()) : fetched;
+    OrtSessions.runEach(session, inputs, data, from, to, requested,
+        (first, end) -> "capturing layer inputs on calibration samples " + first + ".." + end, (feeds, result) -> {
+          addRun(feeds, result, sums);
+          return null;
+        });
     Map<String, LayerStatistics> statistics = new LinkedHashMap<>();
     sums.forEach((name, sum) -> statistics.put(name, sum.toStatistics()));
     return statistics;
-  }
-
-  private void runOnce(Dataset data, int from, int to, Map<String, HessianAccumulator> sums) {
-    // ONNX Runtime needs at least one output to run: when every activation is a graph input, fetch the first output.
-    Set<String> requested = fetched.isEmpty() ? Set.of(firstOutput()) : fetched;
-    String failing = "capturing layer inputs on calibration samples " + from + ".." + to;
-    OrtSessions.run(session, inputs, data, from, to, requested, failing, (feeds, result) -> {
-      addRun(feeds, result, sums);
-      return null;
-    });
   }
 
   /** Adds one run's activations (fetched or fed) to every layer's sum. */

@@ -13,8 +13,8 @@ import dev.bitsweep.compress.PalettizeConfig;
 import dev.bitsweep.compress.QuantDtype;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
-import dev.bitsweep.eval.metrics.OutputRunner;
 import dev.bitsweep.eval.metrics.SessionSettings;
 import dev.bitsweep.layer.Layer;
 import dev.bitsweep.layer.LayerFinder;
@@ -125,9 +125,9 @@ class W8A8AccuracyTest {
     Files.write(b, folded.toByteArray());
     List<ModelInput> inputs = ModelInput.of(fp32.proto());
     Dataset eval = Dataset.open(root.resolve("eval"), inputs, true);
-    try (OutputRunner x = OutputRunner.open(a, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED);
-         OutputRunner y = OutputRunner.open(b, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED)) {
-      assertArrayEquals(x.run(eval, 0, 200).get("logits").values(), y.run(eval, 0, 200).get("logits").values());
+    try (ModelRunner x = ModelRunner.open(a, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED, 1);
+         ModelRunner y = ModelRunner.open(b, inputs, Set.of("logits"), SessionSettings.QDQ_DISABLED, 1)) {
+      assertArrayEquals(x.runAll(eval, 0, 200).get("logits").values(), y.runAll(eval, 0, 200).get("logits").values());
     }
   }
 
@@ -195,8 +195,8 @@ class W8A8AccuracyTest {
 
   static double accuracy(Path model, List<ModelInput> inputs, Dataset eval, String output, SessionSettings settings) {
     long[] labels = eval.labels().orElseThrow().longs(0, eval.samples());
-    try (OutputRunner runner = OutputRunner.open(model, inputs, Set.of(output), settings)) {
-      Output out = runner.run(eval, 0, eval.samples()).get(output);
+    try (ModelRunner runner = ModelRunner.open(model, inputs, Set.of(output), settings, 1)) {
+      Output out = runner.runAll(eval, 0, eval.samples()).get(output);
       int classes = (int) out.shape()[1];
       int correct = 0;
       for (int s = 0; s < eval.samples(); s++) {

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.TestModels;
+import dev.bitsweep.data.InputFeed;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EvaluationBenchmarkTest {
@@ -22,6 +24,26 @@ class EvaluationBenchmarkTest {
     assertTrue(result.bitsweepSamplesPerSecond() > 0 && result.onnxRuntimeSamplesPerSecond() > 0);
     assertTrue(result.format(true).startsWith("{\"eval_model\":\"model.onnx\",\"samples\":" + result.samples()),
         result.format(true));
+  }
+
+  /**
+   * The benchmark feeds the sweep's input layouts: run() compares ModelRunner's last batch with a plain loop that lays
+   * the inputs out by itself (values, samples on model axis 1, state carried frame to frame, one run per sample of a
+   * batch-1 model) and refuses to report when they differ.
+   */
+  @Test
+  void bothLoopsAgreeOnEveryInputLayout() {
+    Path gru = TestModels.repositoryRoot().resolve("calibration-data/streaming-gru");
+    EvaluationBenchmark.Result stateful = EvaluationBenchmark.run(gru.resolve("model.onnx"), gru.resolve("eval"),
+        Map.of("sr", InputFeed.constant(16000), "h", InputFeed.state("h_out", null, 1)), 2, 1, 1);
+    assertEquals(71, stateful.samples());
+    Path layouts = TestModels.repositoryRoot().resolve("pipeline/src/test/resources/input-layouts");
+    EvaluationBenchmark.Result axis = EvaluationBenchmark.run(layouts.resolve("layout/model.onnx"),
+        layouts.resolve("layout/eval"), Map.of("sr", InputFeed.constant(8000), "c", InputFeed.file(1)), 4, 1, 1);
+    assertEquals(10, axis.samples());
+    EvaluationBenchmark.Result batchOne = EvaluationBenchmark.run(layouts.resolve("batch1/model.onnx"),
+        layouts.resolve("batch1/eval"), Map.of(), 8, 1, 1);
+    assertEquals(20, batchOne.samples());
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.bitsweep.activations.ActivationQuantizer;
 import dev.bitsweep.activations.QdqPlan;
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.ModelInput;
+import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
 import dev.bitsweep.onnx.OnnxModel;
 import java.io.IOException;
@@ -47,12 +48,12 @@ class TaskFixturesTest {
       Dataset eval, Labels labels, String output, SessionSettings settings) {
     List<ModelInput> inputs = ModelInput.of(OnnxModel.read(original).proto());
     P sum = null;
-    try (OutputRunner a = OutputRunner.open(original, inputs, Set.of(output), SessionSettings.QDQ_DISABLED);
-         OutputRunner b = OutputRunner.open(packaged, inputs, Set.of(output), settings)) {
+    try (ModelRunner a = ModelRunner.open(original, inputs, Set.of(output), SessionSettings.QDQ_DISABLED, 1);
+         ModelRunner b = ModelRunner.open(packaged, inputs, Set.of(output), settings, 1)) {
       for (int from = 0; from < eval.samples(); from += 64) {
         int to = Math.min(eval.samples(), from + 64);
-        Map<String, Output> x = a.run(eval, from, to);
-        Map<String, Output> y = b.run(eval, from, to);
+        Map<String, Output> x = a.runAll(eval, from, to);
+        Map<String, Output> y = b.runAll(eval, from, to);
         P part = metric.partial(new MetricBatch(x, y, labels.slice(from, to)));
         sum = sum == null ? part : metric.combine(sum, part);
       }

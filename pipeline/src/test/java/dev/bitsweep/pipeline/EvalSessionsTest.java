@@ -2,6 +2,7 @@ package dev.bitsweep.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
@@ -25,8 +26,14 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Sessions are shared between threads and evicted while others may still run them: none is closed under a user. */
-class WorkerCacheTest {
+/**
+ * Sessions are shared between threads and evicted while others may still run them: none is closed under a user, and
+ * no more are open than the memory budget holds.
+ */
+class EvalSessionsTest {
+  /** Each test session is charged 1 MB; the budget holds four. */
+  private static final long SESSION_BYTES = 1 << 20;
+  private static final long BUDGET = 4 * SESSION_BYTES;
   private static final int MODELS = 10;
   private static final int THREADS = 4;
   private static final int CALLS_PER_THREAD = 40;
@@ -35,9 +42,16 @@ class WorkerCacheTest {
 
   @TempDir Path dir;
 
+  @org.junit.jupiter.api.BeforeEach
+  void noSessionLeftByOtherTests() {
+    EvalSessions.closeIdleSessions();
+    assertEquals(0, EvalSessions.openSessions());
+  }
+
   @Test
   void moreModelsThanSessionsFromSeveralThreads() throws Exception {
-    assertTrue(MODELS > WorkerCache.maxSessions());
+    assertTrue(MODELS > BUDGET / SESSION_BYTES);
+    EvalSessions.resetPeak();
     Path original = Fixtures.digits().resolve("model.onnx");
     OnnxModel digits = OnnxModel.read(original);
     List<ModelInput> inputs = ModelInput.of(digits.proto());
@@ -70,14 +84,15 @@ class WorkerCacheTest {
             int m = random.nextInt(MODELS);
             int b = random.nextInt(BATCHES);
             try {
-              float[] actual = WorkerCache.run(models.get(m), inputs, data, b * BATCH, (b + 1) * BATCH).values();
+              float[] actual = EvalSessions.run(models.get(m), inputs, data, b * BATCH, (b + 1) * BATCH,
+                  SESSION_BYTES, BUDGET).values();
               assertArrayEquals(expected[m][b], actual, "model " + m + ", batch " + b);
               done++;
             } catch (RuntimeException e) {
               failures.add(e.toString());
             }
             if (call % 13 == 5) {
-              WorkerCache.forget(models.get(random.nextInt(MODELS)));
+              EvalSessions.forget(models.get(random.nextInt(MODELS)));
             }
           }
           return done;
@@ -92,8 +107,40 @@ class WorkerCacheTest {
     } finally {
       pool.shutdownNow();
     }
-    assertTrue(WorkerCache.openSessions() <= WorkerCache.maxSessions(), "open sessions: " + WorkerCache.openSessions());
-    models.forEach(WorkerCache::forget);
+    assertTrue(EvalSessions.peakSessions() <= 4, "at most 4 sessions open at once: " + EvalSessions.peakSessions());
+    assertTrue(EvalSessions.openSessions() <= 4, "open sessions: " + EvalSessions.openSessions());
+    models.forEach(EvalSessions::forget);
+    assertEquals(0, EvalSessions.openSessions());
+    assertEquals(0, EvalSessions.usedBytes());
+  }
+
+  @Test
+  void aSessionBeyondTheBudgetIsAClearErrorNotAnAttempt() throws Exception {
+    Path original = Fixtures.digits().resolve("model.onnx");
+    List<ModelInput> inputs = ModelInput.of(OnnxModel.read(original).proto());
+    Dataset data = Dataset.open(Fixtures.digits().resolve("eval"), inputs, false);
+    EvalSessions.EvalMemoryException e = assertThrows(EvalSessions.EvalMemoryException.class,
+        () -> EvalSessions.run(original.toString(), inputs, data, 0, 10, 3L << 30, 2L << 30));
+    assertTrue(e.getMessage().startsWith("evaluating " + original + " needs about 3.00 GB of native memory for its"
+        + " ONNX Runtime session"), e.getMessage());
+    assertTrue(e.getMessage().contains("more than the evaluation memory budget of 2.00 GB per worker; raise"
+        + " --eval-memory (default: "), e.getMessage());
+    assertEquals(0, EvalSessions.openSessions(), "nothing was opened");
+  }
+
+  @Test
+  void aModelsSessionsCloseWhenAllItsBatchesAreDone() throws Exception {
+    Path file = dir.resolve("package.onnx");
+    Files.copy(Fixtures.digits().resolve("model.onnx"), file);
+    List<ModelInput> inputs = ModelInput.of(OnnxModel.read(file).proto());
+    Dataset data = Dataset.open(Fixtures.digits().resolve("eval"), inputs, false);
+    for (int b = 0; b < 3; b++) {
+      EvalSessions.run(file.toString(), inputs, data, b * BATCH, (b + 1) * BATCH, SESSION_BYTES, BUDGET);
+      assertEquals(1, EvalSessions.openSessions(), "open after batch " + b);
+      EvalSessions.batchDone("sweep-a", file.toString(), 3);
+    }
+    assertEquals(0, EvalSessions.openSessions(), "closed after its last batch");
+    assertEquals(0, EvalSessions.usedBytes());
   }
 
   private static Onnx.ModelProto withLogitBiasShiftedBy(Onnx.ModelProto model, float shift) {
