@@ -187,8 +187,9 @@ public final class EvaluatePackages
           : WorkerCache.labels(evaluation.task(), evaluation.labelsPath()).slice(from, to);
       OutputComparison comparison = comparison(original, output, attentionMask);
       Metric<Serializable> metric = (Metric<Serializable>) evaluation.metric();
+      Map<String, MetricBatch.Input> inputs = EvaluationCheck.batchInputs(plan.modelInputs(), data, from, to);
       Serializable partial = metric == null ? null
-          : metric.partial(new MetricBatch(originals, packaged.outputs(), labels));
+          : metric.partial(new MetricBatch(originals, packaged.outputs(), labels, inputs));
       if (settings != SessionSettings.QDQ_FUSED) {
         return EvalPartial.of(task.batch(), comparison, partial, null, null, CompressLayers.seconds(start))
             .withSessionTimes(packaged.sessionSeconds(), packaged.runSeconds());
@@ -197,7 +198,7 @@ public final class EvaluatePackages
           packageBytes(task.packagePath())), data, from, to);
       OutputComparison unfusedComparison = comparison(original, first(unfused), attentionMask);
       Serializable unfusedPartial = metric == null ? null
-          : metric.partial(new MetricBatch(originals, unfused.outputs(), labels));
+          : metric.partial(new MetricBatch(originals, unfused.outputs(), labels, inputs));
       return EvalPartial.of(task.batch(), comparison, partial, unfusedComparison, unfusedPartial,
           CompressLayers.seconds(start)).withSessionTimes(packaged.sessionSeconds() + unfused.sessionSeconds(),
           packaged.runSeconds() + unfused.runSeconds());

@@ -53,6 +53,7 @@ public record Evaluation(SweepSpec.Task task, Metric<?> metric, String output, S
       case BINARY -> "roc_auc";
       case CTC -> "sequence_accuracy";
       case REGRESSION -> "mse";
+      case LANGUAGE_MODEL -> "perplexity";
       case USER -> "user_metrics_json";
     };
   }

@@ -2,9 +2,12 @@ package dev.bitsweep.pipeline;
 
 import dev.bitsweep.data.Dataset;
 import dev.bitsweep.data.DataException;
+import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.eval.ModelRunner.Output;
+import dev.bitsweep.data.NpyArray;
 import dev.bitsweep.eval.metrics.Labels;
+import dev.bitsweep.eval.metrics.LanguageModelMetric;
 import dev.bitsweep.eval.metrics.Metric;
 import dev.bitsweep.eval.metrics.MetricBatch;
 import dev.bitsweep.eval.metrics.MetricException;
@@ -38,7 +41,10 @@ final class EvaluationCheck {
     int samples = sweep.evalSamples();
     List<String> outputs = model.proto().getGraph().getOutputList().stream().map(Onnx.ValueInfoProto::getName)
         .toList();
-    String output = spec.output() == null ? outputs.get(0) : spec.output();
+    Map<String, Object> lmFields = spec.task() == SweepSpec.Task.LANGUAGE_MODEL
+        ? LanguageModelTask.resolve(spec, model.proto()) : null;
+    String output = lmFields != null ? (String) lmFields.get("output")
+        : spec.output() == null ? outputs.get(0) : spec.output();
     if (!outputs.contains(output)) {
       throw new SpecException(spec.specFile() + ": task output '" + output + "' is not an output of " + spec.model()
           + "; its outputs are " + outputs);
@@ -48,7 +54,7 @@ final class EvaluationCheck {
     if (spec.task() == SweepSpec.Task.EMBEDDING) {
       return new Evaluation(spec.task(), null, output, null, fused);
     }
-    Map<String, Object> fields = new LinkedHashMap<>(spec.taskFields());
+    Map<String, Object> fields = new LinkedHashMap<>(lmFields != null ? lmFields : spec.taskFields());
     if (spec.task() != SweepSpec.Task.USER) {
       fields.put("output", output);
     }
@@ -86,7 +92,8 @@ final class EvaluationCheck {
         return file;
       }
     }
-    if (spec.task() == SweepSpec.Task.AGREEMENT || spec.task() == SweepSpec.Task.USER) {
+    if (spec.task() == SweepSpec.Task.AGREEMENT || spec.task() == SweepSpec.Task.USER
+        || spec.task() == SweepSpec.Task.LANGUAGE_MODEL) {
       return null;
     }
     throw new SpecException(spec.specFile() + ": task " + spec.task().label() + " needs labels, but " + spec.evalData()
@@ -104,14 +111,31 @@ final class EvaluationCheck {
       first = runner.runAll(eval, 0, to);
     }
     try {
-      metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to)));
+      metric.partial(new MetricBatch(first, first, labels == null ? null : labels.slice(0, to),
+          batchInputs(sweep.modelInputs(), eval, 0, to)));
       if (labels != null) {
         checkAllLabels(spec, metric, first.get(output), labels, samples);
+      }
+      if (metric instanceof LanguageModelMetric lm) {
+        long[] shape = first.get(output).shape();
+        LanguageModelTask.checkTokens(spec, eval, samples, lm.input(), output, shape[shape.length - 1]);
       }
     } catch (MetricException e) {
       throw new SpecException(spec.specFile() + ": task " + spec.task().label() + " cannot mean anything for "
           + spec.model() + ": " + e.getMessage());
     }
+  }
+
+  /** Samples [from, to) of every model input, as the metrics see them ({@link MetricBatch#inputs}). */
+  static Map<String, MetricBatch.Input> batchInputs(List<ModelInput> inputs, Dataset data, int from, int to) {
+    Map<String, MetricBatch.Input> batch = new LinkedHashMap<>();
+    for (ModelInput input : inputs) {
+      NpyArray values = data.inputs().get(input.name());
+      if (values != null) {
+        batch.put(input.name(), new MetricBatch.Input(values, from, to));
+      }
+    }
+    return batch;
   }
 
   /** The first batch checked its own labels; the rest are checked against the first batch's output shape. */

@@ -12,17 +12,23 @@ import java.util.Locale;
 public final class Report {
   private Report() {}
 
+  /**
+   * The quality column is perplexity when the rows have it (task language_model; agreement is then the top-1 next
+   * token's), else accuracy or cosine.
+   */
   public static String table(List<RunSummary> rows) {
+    boolean perplexity = rows.stream().anyMatch(r -> r.perplexity() != null);
     StringBuilder table = new StringBuilder();
     table.append(String.format(Locale.ROOT, "| %-52s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
-        "config_id", "status", "bits/wt", "size", "acc|cos", "agreement", "snr_db"));
+        "config_id", "status", "bits/wt", "size", perplexity ? "ppl" : "acc|cos", "agreement", "snr_db"));
     table.append(String.format(Locale.ROOT, "|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(54), "-".repeat(8), "-".repeat(11),
         "-".repeat(8), "-".repeat(10), "-".repeat(11), "-".repeat(11)));
     for (RunSummary row : rows) {
-      Double quality = row.accuracy() != null ? row.accuracy() : row.embeddingCosine();
+      Double quality = perplexity ? row.perplexity()
+          : row.accuracy() != null ? row.accuracy() : row.embeddingCosine();
       table.append(String.format(Locale.ROOT, "| %-52s | %-6s | %9s | %6s | %8s | %9s | %9s |%n",
           row.configId(), row.status(), fmt(row.bitsPerWeight(), "%.2f"), fmt(row.sizeRatio() == null ? null : row.sizeRatio() * 100, "%.1f%%"),
-          fmt(quality, "%.4f"), fmt(row.agreement(), "%.4f"), fmt(row.outputSnrDb(), "%.2f")));
+          fmt(quality, "%.4f"), fmt(perplexity ? row.tokenAgreement() : row.agreement(), "%.4f"), fmt(row.outputSnrDb(), "%.2f")));
     }
     return table.toString();
   }
@@ -42,6 +48,8 @@ public final class Report {
     if (!rows.isEmpty() && rows.get(0).baselineAccuracy() != null) {
       text.append(String.format(Locale.ROOT, "- baseline accuracy (original model): %.4f%n", rows.get(0).baselineAccuracy()));
     }
+    rows.stream().map(RunSummary::baselinePerplexity).filter(v -> v != null).findFirst().ifPresent(v -> text.append(
+        String.format(Locale.ROOT, "- baseline perplexity (original model): %.4f%n", v)));
     text.append("\n").append(table(rows));
     for (RunSummary row : rows) {
       if (row.error() != null) {

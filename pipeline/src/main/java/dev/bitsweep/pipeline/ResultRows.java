@@ -110,7 +110,9 @@ public final class ResultRows {
       Map.entry("baseline_sequence_accuracy", "baseline_sequence_accuracy"), Map.entry("cer", "cer"),
       Map.entry("baseline_cer", "baseline_cer"), Map.entry("sequence_agreement", "agreement"),
       Map.entry("mse", "mse"), Map.entry("mae", "mae"), Map.entry("baseline_mse", "baseline_mse"),
-      Map.entry("baseline_mae", "baseline_mae"), Map.entry("mse_to_original", "mse_to_original"));
+      Map.entry("baseline_mae", "baseline_mae"), Map.entry("mse_to_original", "mse_to_original"),
+      Map.entry("perplexity", "perplexity"), Map.entry("baseline_perplexity", "baseline_perplexity"),
+      Map.entry("token_agreement", "token_agreement"), Map.entry("kl_divergence", "kl_divergence"));
 
   private static void putMetrics(GenericRecord row, SweepSpec.Task task, Map<String, Double> metrics) {
     if (task == SweepSpec.Task.USER) {

@@ -13,7 +13,10 @@ import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.io.LocalInputFile;
 
-/** The headline of one config's run, read back from the published runs table. */
+/**
+ * The headline of one config's run, read back from the published runs table (perplexity and token agreement only
+ * for task language_model).
+ */
 public record RunSummary(
     String configId,
     String status,
@@ -24,7 +27,10 @@ public record RunSummary(
     Double baselineAccuracy,
     Double agreement,
     Double outputSnrDb,
-    Double embeddingCosine) {
+    Double embeddingCosine,
+    Double perplexity,
+    Double baselinePerplexity,
+    Double tokenAgreement) {
 
   public static List<RunSummary> read(Path out, String sweepId) {
     return readPartition(out.resolve("runs").resolve("sweep_id=" + sweepId));
@@ -40,7 +46,8 @@ public record RunSummary(
             rows.add(new RunSummary(text(r.get("config_id")), text(r.get("status")), text(r.get("error")),
                 number(r.get("bits_per_weight")), number(r.get("size_ratio")), number(r.get("accuracy")),
                 number(r.get("baseline_accuracy")), number(r.get("agreement")), number(r.get("output_snr_db")),
-                number(r.get("embedding_cosine"))));
+                number(r.get("embedding_cosine")), number(r.get("perplexity")),
+                number(r.get("baseline_perplexity")), number(r.get("token_agreement"))));
           }
         }
       }

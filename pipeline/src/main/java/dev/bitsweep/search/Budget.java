@@ -13,7 +13,7 @@ public record Budget(Metric metric, Kind kind, double value) {
 
   /** The measured metrics a budget may name, with the direction they improve in. */
   public enum Metric {
-    ACCURACY(true), AGREEMENT(true), EMBEDDING_COSINE(true), OUTPUT_SNR_DB(true);
+    ACCURACY(true), AGREEMENT(true), EMBEDDING_COSINE(true), OUTPUT_SNR_DB(true), PERPLEXITY(false);
 
     final boolean higherIsBetter;
 
@@ -32,11 +32,16 @@ public record Budget(Metric metric, Kind kind, double value) {
 
   /**
    * A metric value's loss relative to the original. Output SNR is turned into the relative noise power 10^(-snr/10),
-   * which (for independent per-layer errors) adds up across layers the way an additive prediction needs.
+   * which (for independent per-layer errors) adds up across layers the way an additive prediction needs; perplexity
+   * into ln(perplexity / baseline), the increase of the mean next-token NLL, which the layers' increases add up to
+   * (their perplexity ratios multiply).
    */
   public static double loss(Metric metric, double baseline, double value) {
     if (metric == Metric.OUTPUT_SNR_DB) {
       return Math.pow(10, -value / 10);
+    }
+    if (metric == Metric.PERPLEXITY) {
+      return Math.log(value / baseline);
     }
     return metric.higherIsBetter ? baseline - value : value - baseline;
   }
@@ -46,13 +51,16 @@ public record Budget(Metric metric, Kind kind, double value) {
     if (metric == Metric.OUTPUT_SNR_DB) {
       return loss <= 0 ? Double.POSITIVE_INFINITY : -10 * Math.log10(loss);
     }
+    if (metric == Metric.PERPLEXITY) {
+      return baseline * Math.exp(loss);
+    }
     return metric.higherIsBetter ? baseline - loss : baseline + loss;
   }
 
   /** The largest total loss that still meets this budget. */
   public double maxLoss(double baseline) {
     return switch (kind) {
-      case MAX_DROP, MAX_INCREASE -> value;
+      case MAX_DROP, MAX_INCREASE -> metric == Metric.PERPLEXITY ? loss(metric, baseline, baseline + value) : value;
       case MIN, MAX -> loss(metric, baseline, value);
     };
   }

@@ -228,7 +228,7 @@ public final class SearchRunner {
       values.put("error", run == null ? "no run row" : SearchTables.text(run, "error"));
       if (run != null) {
         for (String column : List.of("accuracy", "baseline_accuracy", "agreement", "output_snr_db", "embedding_cosine",
-            "bits_per_weight", "size_ratio")) {
+            "perplexity", "baseline_perplexity", "bits_per_weight", "size_ratio")) {
           Double v = SearchTables.number(run, column);
           values.put(column, v == null || v.isInfinite() ? (v == null ? null : v.toString()) : v);
         }
@@ -689,17 +689,18 @@ public final class SearchRunner {
   }
 
   private static double baseline(SearchSpec spec, List<SearchLayer> layers, SensitivityCache cache, Budget.Metric metric) {
-    if (metric != Budget.Metric.ACCURACY) {
+    if (metric != Budget.Metric.ACCURACY && metric != Budget.Metric.PERPLEXITY) {
       return metric == Budget.Metric.OUTPUT_SNR_DB ? Double.POSITIVE_INFINITY : 1.0; // the original agrees with itself
     }
+    String column = "baseline_" + metric.label();
     for (SearchSpec.Candidate c : spec.candidates()) {
       Optional<Map<String, Object>> m = cache.get(c.config().fields(), "*");
-      if (m.isPresent() && m.get().get("baseline_accuracy") instanceof Number n) {
+      if (m.isPresent() && m.get().get(column) instanceof Number n) {
         return n.doubleValue();
       }
     }
-    throw new SweepRunner.SweepFailedException("no uniform candidate run reported the original model's accuracy;"
-        + " see the runs table of the sensitivity sweep");
+    throw new SweepRunner.SweepFailedException("no uniform candidate run reported the original model's "
+        + metric.label() + "; see the runs table of the sensitivity sweep");
   }
 
   private static Budget.Metric defaultMetric(SweepSpec.Task task) {
@@ -707,6 +708,7 @@ public final class SearchRunner {
       case CLASSIFICATION -> Budget.Metric.ACCURACY;
       case AGREEMENT -> Budget.Metric.AGREEMENT;
       case EMBEDDING -> Budget.Metric.EMBEDDING_COSINE;
+      case LANGUAGE_MODEL -> Budget.Metric.PERPLEXITY;
       default -> Budget.Metric.OUTPUT_SNR_DB;
     };
   }
@@ -756,7 +758,7 @@ public final class SearchRunner {
     Map<String, Object> header = new LinkedHashMap<>();
     header.put("name", name);
     header.put("model", relative(specDir, sweep.model()));
-    header.put("task", sweep.task().label());
+    header.put("task", task(sweep));
     header.put("eval_data", relative(specDir, sweep.evalData()));
     header.put("eval_samples", (long) sweep.evalSamples());
     header.put("batch_size", (long) sweep.batchSize());
@@ -766,6 +768,28 @@ public final class SearchRunner {
     }
     header.put("weight_threshold", sweep.weightThreshold());
     return header;
+  }
+
+  /** The spec's task: its name, or a map with its fields when the spec gave any (e.g. a language model's input). */
+  private static Object task(SweepSpec sweep) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    if (sweep.taskFields() != null) {
+      sweep.taskFields().forEach((k, v) -> {
+        if (!k.equals("task")) {
+          fields.put(k.equals("class") ? "metric_class" : k, v);
+        }
+      });
+    }
+    if (sweep.labels() != null) {
+      fields.put("labels", sweep.labels().toString());
+    }
+    if (fields.isEmpty()) {
+      return sweep.task().label();
+    }
+    Map<String, Object> task = new LinkedHashMap<>();
+    task.put("name", sweep.task().label());
+    task.putAll(fields);
+    return task;
   }
 
   private static String relative(Path dir, Path target) {

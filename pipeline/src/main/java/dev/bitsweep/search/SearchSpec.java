@@ -25,7 +25,8 @@ import java.util.Set;
  * search:
  *   candidates:                      # optional; default: the ladder below
  *     - {method: palettize, mode: kmeans, nbits: 4, granularity: per_tensor}
- *   budget: {metric: accuracy, max_drop: 0.01}     # or {metric: embedding_cosine, min: 0.99}
+ *   budget: {metric: accuracy, max_drop: 0.01}     # or {metric: embedding_cosine, min: 0.99},
+ *                                                  # {metric: perplexity, max_increase: 0.1}
  *   size_cap: {bits_per_weight: 4.5}               # instead of budget: or {bytes: N}
  *   target: bits_per_weight          # what "smallest" counts: bits_per_weight (default) or bytes
  *   max_iterations: 6                # build-evaluate-correct rounds
@@ -123,6 +124,7 @@ public record SearchSpec(SweepSpec sweep, List<Candidate> candidates, Budget bud
       case CLASSIFICATION -> Budget.Metric.ACCURACY;
       case AGREEMENT -> Budget.Metric.AGREEMENT;
       case EMBEDDING -> Budget.Metric.EMBEDDING_COSINE;
+      case LANGUAGE_MODEL -> Budget.Metric.PERPLEXITY;
       default -> Budget.Metric.OUTPUT_SNR_DB;
     };
     Budget.Metric metric = defaultMetric;
@@ -131,14 +133,15 @@ public record SearchSpec(SweepSpec sweep, List<Candidate> candidates, Budget bud
       try {
         metric = Budget.Metric.valueOf(text.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw keys.get("metric").error("metric must be accuracy, agreement, embedding_cosine or output_snr_db, got '"
-            + text + "'");
+        throw keys.get("metric").error("metric must be accuracy, agreement, embedding_cosine, output_snr_db or "
+            + "perplexity, got '" + text + "'");
       }
       boolean measured = switch (metric) {
         case ACCURACY -> task == SweepSpec.Task.CLASSIFICATION;
         case AGREEMENT -> task != SweepSpec.Task.EMBEDDING;
         case EMBEDDING_COSINE -> task == SweepSpec.Task.EMBEDDING;
         case OUTPUT_SNR_DB -> true;
+        case PERPLEXITY -> task == SweepSpec.Task.LANGUAGE_MODEL;
       };
       if (!measured) {
         throw keys.get("metric").error("a " + task.label() + " sweep does not measure " + metric.label()
@@ -158,6 +161,10 @@ public record SearchSpec(SweepSpec sweep, List<Candidate> candidates, Budget bud
     }
     if (metric.higherIsBetter() && (kind == Budget.Kind.MAX_INCREASE || kind == Budget.Kind.MAX)) {
       throw keys.get(bound).error(metric.label() + " is better when higher: use max_drop or min");
+    }
+    if (!metric.higherIsBetter() && (kind == Budget.Kind.MAX_DROP || kind == Budget.Kind.MIN)) {
+      throw keys.get(bound).error(metric.label() + " is better when lower: use max_increase (over the original's) or"
+          + " max");
     }
     if (metric == Budget.Metric.OUTPUT_SNR_DB && kind == Budget.Kind.MAX_DROP) {
       throw keys.get(bound).error("output_snr_db is +Infinity for the original model; give a 'min' in dB");

@@ -47,7 +47,7 @@ public record SweepSpec(
    * {@link dev.bitsweep.eval.metrics.Metric} built by {@link Metrics#fromFields} from {@link #taskFields()}.
    */
   public enum Task {
-    CLASSIFICATION, AGREEMENT, EMBEDDING, BINARY, CTC, REGRESSION, USER;
+    CLASSIFICATION, AGREEMENT, EMBEDDING, BINARY, CTC, REGRESSION, LANGUAGE_MODEL, USER;
 
     public String label() {
       return name().toLowerCase();
@@ -61,7 +61,7 @@ public record SweepSpec(
 
   /** Keys of a {@code task:} map; {@code name} is the task, the rest its fields. */
   static final List<String> TASK_KEYS = List.of("name", "output", "class_axis", "threshold", "time_axis", "blank",
-      "vocabulary", "labels", "metric_class", "options");
+      "vocabulary", "labels", "metric_class", "options", "input", "attention_mask");
 
   public SweepSpec {
     Objects.requireNonNull(model, "model");
@@ -171,7 +171,8 @@ public record SweepSpec(
     throw nameNode.error("task must be one of " + taskNames() + " (classification: top-1/top-5 accuracy against "
         + "labels; agreement: top-1 agreement with the original model; embedding: cosine of mean-pooled embeddings; "
         + "binary: ROC AUC and accuracy of a score at a threshold; ctc: greedy CTC decode, exact lines and CER; "
-        + "regression: MSE/MAE against targets; user: a metric_class on the classpath), got '" + text + "'"
+        + "regression: MSE/MAE against targets; language_model: perplexity, next-token agreement and KL divergence "
+        + "of a causal LM's logits; user: a metric_class on the classpath), got '" + text + "'"
         + (Suggest.closest(text, taskNames()) == null ? "" : " (did you mean '" + Suggest.closest(text, taskNames())
         + "'?)"));
   }
@@ -214,6 +215,9 @@ public record SweepSpec(
     }
     Map<String, Object> check = new LinkedHashMap<>(fields);
     check.putIfAbsent("output", "(the model's first output)");
+    if (task == Task.LANGUAGE_MODEL) {
+      check.putIfAbsent("input", "(the model's token input)"); // the planner resolves both defaults on the model
+    }
     if (task == Task.USER) {
       check.remove("output");
       fields.remove("output");

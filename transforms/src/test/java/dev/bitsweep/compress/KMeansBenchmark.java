@@ -17,8 +17,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH benchmarks of the k-means kernels on N(0, 1) weights of 1 M (1024 x 1024) and 16 M (4096 x 4096) values:
- * whole-layer palettization per tensor and per 16-channel group, and the 1-D k-means of one group alone (16 rows),
- * each for fp32 weights and for weights that fp16 holds exactly. Run with {@code bin/bitsweep-jmh} (README).
+ * whole-layer palettization per tensor and per 16-channel group, the 1-D k-means of one group alone (16 rows;
+ * 4- and 2-bit) and, for comparison, the exact DP over all of that group's sorted values, each for fp32 weights
+ * and for weights that fp16 holds exactly. Run with {@code bin/bitsweep-jmh} (README).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -67,9 +68,22 @@ public class KMeansBenchmark {
     return Palettizer.palettize(grouped2, weights);
   }
 
-  /** The table of the first 16-row group: sort, DP and refinement on one thread, no index assignment. */
+  /** The table of the first 16-row group: histogram, windows, sort and DP of the rest, one thread, no indices. */
   @Benchmark
   public double[] kmeans4BitOneGroup() {
     return OptimalKMeans1D.centroids(weights.values(), 0, 16 * size, null, 16);
+  }
+
+  /** The same for a 2-bit table. */
+  @Benchmark
+  public double[] kmeans2BitOneGroup() {
+    return OptimalKMeans1D.centroids(weights.values(), 0, 16 * size, null, 4);
+  }
+
+  /** The exact DP over all sorted distinct values of the first group (the kernel before the windows), 4-bit. */
+  @Benchmark
+  public double[] kmeans4BitOneGroupFullDp() {
+    OptimalKMeans1D.Points points = OptimalKMeans1D.sortedPoints(weights.values(), null, 16 * size);
+    return OptimalKMeans1D.means(points, OptimalKMeans1D.optimalStarts(points, 16));
   }
 }

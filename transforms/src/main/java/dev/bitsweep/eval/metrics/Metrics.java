@@ -18,6 +18,8 @@ import java.util.Map;
  * task: binary           output, threshold (0.5)
  * task: ctc              output, time_axis (1), class_axis (2), blank (0), vocabulary (file, optional)
  * task: regression       output
+ * task: language_model   input (token ids [batch, sequence]), output (logits [batch, sequence, vocabulary]),
+ *                        attention_mask (an input, optional)
  * task: user             class (a {@link Metric} on the classpath), options (map, optional)
  * </pre>
  * {@code output} (the model output the metric reads, by name) is required for every built-in task.
@@ -31,6 +33,7 @@ public final class Metrics {
     FIELDS.put("binary", List.of("task", "output", "threshold"));
     FIELDS.put("ctc", List.of("task", "output", "time_axis", "class_axis", "blank", "vocabulary"));
     FIELDS.put("regression", List.of("task", "output"));
+    FIELDS.put("language_model", List.of("task", "input", "attention_mask", "output"));
     FIELDS.put("user", List.of("task", "class", "options"));
   }
 
@@ -54,6 +57,8 @@ public final class Metrics {
       case "ctc" -> new CtcMetric(output(fields, name), integer(fields, "time_axis", 1),
           integer(fields, "class_axis", 2), integer(fields, "blank", 0), vocabulary(fields.get("vocabulary"), base));
       case "regression" -> new RegressionMetric(output(fields, name));
+      case "language_model" -> new LanguageModelMetric(inputName(fields, "input", true),
+          inputName(fields, "attention_mask", false), output(fields, name));
       default -> {
         Object className = fields.get("class");
         if (!(className instanceof String text)) {
@@ -99,6 +104,18 @@ public final class Metrics {
     Object output = fields.get("output");
     if (!(output instanceof String text) || text.isEmpty()) {
       throw new ConfigException("output", "task " + task + " needs the name of the model output it reads");
+    }
+    return text;
+  }
+
+  private static String inputName(Map<String, Object> fields, String key, boolean required) {
+    Object value = fields.get(key);
+    if (value == null && !required) {
+      return null;
+    }
+    if (!(value instanceof String text) || text.isEmpty()) {
+      throw new ConfigException(key, "task language_model needs the name of the model input that holds the "
+          + (key.equals("input") ? "token ids" : "attention mask") + ", got " + value);
     }
     return text;
   }
