@@ -41,6 +41,46 @@ public final class ResultTables {
     return "read_parquet('" + out.resolve(table) + "/*/*.parquet', hive_partitioning = true)";
   }
 
+  /** runs/ (ordered by config_id) and layers/ (by config_id, layer) of one sweep. */
+  public record Sweep(List<Map<String, Object>> runs, List<Map<String, Object>> layers) {}
+
+  /**
+   * Asserts that a sweep has exactly these configs, each ok with {@code layersPerConfig} compressed layers, and
+   * every layer row ok; returns both tables for the caller's own assertions.
+   */
+  public static Sweep assertAllOk(Path out, List<String> configIds, int layersPerConfig) throws Exception {
+    List<Map<String, Object>> runs = query("SELECT * FROM " + table(out, "runs") + " ORDER BY config_id");
+    assertEquals(configIds, runs.stream().map(r -> r.get("config_id")).toList());
+    for (Map<String, Object> run : runs) {
+      assertEquals("ok", run.get("status"), run.toString());
+      assertEquals(layersPerConfig, ((Number) run.get("layers_compressed")).intValue(), run.toString());
+    }
+    List<Map<String, Object>> layers = query("SELECT * FROM " + table(out, "layers") + " ORDER BY config_id, layer");
+    assertEquals(configIds.size() * layersPerConfig, layers.size(), "layer rows");
+    for (Map<String, Object> layer : layers) {
+      assertEquals("ok", layer.get("status"), layer.toString());
+    }
+    return new Sweep(runs, layers);
+  }
+
+  /** Writes a float32 [rows, cols] array as a .npy file (version 1.0, C order). */
+  public static void writeNpy(Path file, float[] values, int rows, int cols) throws java.io.IOException {
+    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
+    int total = 10 + header.length() + 1;
+    header = header + " ".repeat((64 - total % 64) % 64) + "\n";
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+    out.write(header.length() & 0xff);
+    out.write(header.length() >> 8);
+    out.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      data.putFloat(v);
+    }
+    out.write(data.array());
+    java.nio.file.Files.write(file, out.toByteArray());
+  }
+
   /** runs/ and layers/ of two output directories hold the same rows, timing columns aside. */
   public static void assertSameResults(Path expectedOut, Path actualOut) throws Exception {
     for (String t : List.of("runs", "layers")) {

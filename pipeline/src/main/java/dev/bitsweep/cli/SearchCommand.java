@@ -1,13 +1,11 @@
 package dev.bitsweep.cli;
 
-import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.search.SearchOutcome;
 import dev.bitsweep.search.SearchRunner;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -29,28 +27,12 @@ final class SearchCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "SPEC", description = "A spec with a search: section, e.g. calibration-data/fashion-mnist/mixed.yaml")
   Path spec;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Where results go (overrides the spec's 'out').")
-  Path out;
-
-  @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = "flink",
-      description = "flink (default: embedded Flink, or a cluster with --flink-master) or direct (Beam DirectRunner).")
-  String runner;
-
-  @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = "[local]",
-      description = "Flink REST address of a session cluster; [local] (default) runs an embedded Flink.")
-  String flinkMaster;
-
-  @Option(names = "--parallelism", paramLabel = "N", defaultValue = "2", description = "Parallel workers (default 2).")
-  int parallelism;
-
-  @Option(names = "--threads-per-task", paramLabel = "N", defaultValue = "0",
-      description = "Threads one compression task may use (default 0: a share of a worker's cores).")
-  int threadsPerTask;
+  @Mixin
+  LaunchOptions launchOptions;
 
   @Override
   public Integer call() {
-    Launch launch = new Launch(runner, flinkMaster, parallelism, threadsPerTask, out, List.of());
-    SearchOutcome outcome = new SearchRunner(System.out).run(spec, launch);
+    SearchOutcome outcome = new SearchRunner(System.out).run(spec, launchOptions.launch());
     System.out.println();
     System.out.println(outcome.verdict());
     if (outcome.best() != null) {
@@ -59,7 +41,7 @@ final class SearchCommand implements Callable<Integer> {
     }
     System.out.println("results:  " + outcome.out().resolve("plans") + ", " + outcome.out().resolve("sensitivity")
         + " and " + outcome.out().resolve("frontier") + " (partition sweep_id=" + outcome.searchId() + ")");
-    System.out.println("report:   " + outcome.report());
+    System.out.println("report:   " + outcome.htmlReport() + " and " + outcome.report());
     return outcome.met() ? ExitCodes.OK : ExitCodes.FAILED;
   }
 }

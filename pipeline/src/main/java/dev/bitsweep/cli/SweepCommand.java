@@ -5,10 +5,10 @@ import dev.bitsweep.pipeline.Report;
 import dev.bitsweep.pipeline.SweepOutcome;
 import dev.bitsweep.pipeline.SweepRunner;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,28 +35,8 @@ final class SweepCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "SPEC", description = "The sweep spec (YAML), e.g. calibration-data/digits/sweep.yaml")
   Path spec;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Where results go (overrides the spec's 'out').")
-  Path out;
-
-  @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = "flink",
-      description = "flink (default: embedded Flink, or a cluster with --flink-master) or direct (Beam DirectRunner).")
-  String runner;
-
-  @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = "[local]",
-      description = "Flink REST address of a session cluster; [local] (default) runs an embedded Flink.")
-  String flinkMaster;
-
-  @Option(names = "--parallelism", paramLabel = "N", defaultValue = "2", description = "Parallel workers (default 2).")
-  int parallelism;
-
-  @Option(names = "--threads-per-task", paramLabel = "N", defaultValue = "0",
-      description = "Threads one compression task may use (default 0: a worker's cores divided by its slots, or, embedded,"
-          + " this machine's cores divided by the parallelism).")
-  int threadsPerTask;
-
-  @Option(names = "--files-to-stage", paramLabel = "JAR", split = ",",
-      description = "Job jar(s) to upload to a Flink cluster (default: the bitsweep job jar when --flink-master is a cluster).")
-  List<String> filesToStage;
+  @Mixin
+  LaunchOptions launchOptions;
 
   @Option(names = "--eval-memory", paramLabel = "SIZE",
       description = {"Native memory the evaluation's ONNX Runtime sessions may take in each worker JVM, e.g. 6g or 512m",
@@ -69,8 +49,7 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Launch launch = new Launch(runner, flinkMaster, parallelism, threadsPerTask, out,
-        filesToStage == null ? List.of() : filesToStage);
+    Launch launch = launchOptions.launch();
     if (dev.bitsweep.spec.SweepSpec.read(spec).configs().isEmpty()) { // only a search: section
       throw new dev.bitsweep.spec.SpecException(spec + ": this spec has a search: section and no configs; run"
           + " `bitsweep search " + spec + "`");
@@ -92,7 +71,7 @@ final class SweepCommand implements Callable<Integer> {
     System.out.println("packages: " + outcome.out().resolve("packages").resolve(outcome.sweepId()));
     System.out.println("report:   " + outcome.report());
     if (outcome.flinkJobId() != null) {
-      System.out.println("flink job: " + outcome.flinkJobId() + " on " + flinkMaster);
+      System.out.println("flink job: " + outcome.flinkJobId() + " on " + launchOptions.flinkMaster);
     }
     outcome.runs().stream().filter(r -> r.error() != null)
         .forEach(r -> System.out.println("failed " + r.configId() + ": " + r.error()));

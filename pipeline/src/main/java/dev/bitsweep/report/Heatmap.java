@@ -18,7 +18,11 @@ final class Heatmap {
   private record Cell(int row, int column, double value) {}
 
   static Map<String, Object> of(List<SweepResults> sweeps, int worstCount) {
-    boolean compare = sweeps.size() > 1;
+    return of(sweeps, worstCount, sweeps.size() > 1);
+  }
+
+  /** @param compare label columns with their sweep id too (config ids may repeat across the sweeps) */
+  static Map<String, Object> of(List<SweepResults> sweeps, int worstCount, boolean compare) {
     Map<String, Integer> order = new TreeMap<>();
     Map<String, Map<String, Object>> describedLayers = new TreeMap<>();
     boolean graphOrder = true;

@@ -62,7 +62,31 @@ public final class HtmlReport {
         throw new SpecException("sweep id '" + id + "' has characters a file name cannot carry");
       }
     }
-    Map<String, Object> model = model(root, sweeps);
+    writePage(target, model(root, sweeps));
+    return target;
+  }
+
+  /**
+   * Writes {@code out/reports/<searchId>.html} for a {@code bitsweep search}: the search's uniform configs and plans
+   * (its {@code frontier/} table) are the points of the size-against-metric chart, plans marked as plans, the
+   * frontier as the search marked it; the plans' own sweeps give the configs table, the heatmap and their inputs.
+   *
+   * @param metricColumn the budget's metric, as the frontier table names it
+   * @param inputs what the search was run on and with (model, task, budget, candidates), shown first
+   */
+  public static Path writeSearch(Path out, String searchId, String metricColumn, boolean higherIsBetter,
+      Double baseline, Map<String, Object> inputs) {
+    if (!SAFE_ID.matcher(searchId).matches()) {
+      throw new SpecException("search id '" + searchId + "' has characters a file name cannot carry");
+    }
+    Path root = out.toAbsolutePath().normalize();
+    Path target = root.resolve("reports").resolve(searchId + ".html");
+    writePage(target, searchModel(root, searchId, new HeadlineMetric(metricColumn, higherIsBetter, null, baseline),
+        inputs));
+    return target;
+  }
+
+  private static void writePage(Path target, Map<String, Object> model) {
     String html = page(model);
     try {
       Files.createDirectories(target.getParent());
@@ -72,7 +96,94 @@ public final class HtmlReport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report " + target, e);
     }
-    return target;
+  }
+
+  /** The page of a search: see {@link #writeSearch}. */
+  static Map<String, Object> searchModel(Path out, String searchId, HeadlineMetric metric, Map<String, Object> inputs) {
+    List<Map<String, Object>> frontier = SweepResults.partitionRows(out.resolve("frontier"), searchId);
+    List<Map<String, Object>> plans = SweepResults.partitionRows(out.resolve("plans"), searchId);
+    List<String> present = SweepResults.sweepIds(out);
+    Map<String, String> planSweep = new TreeMap<>(); // plan id -> the sweep that built and measured it
+    for (Map<String, Object> plan : plans) {
+      String path = SweepResults.text(plan, "package_path");
+      String[] parts = path == null ? new String[0] : path.replace('\\', '/').split("/");
+      if (parts.length >= 3 && parts[0].equals("packages") && present.contains(parts[1])) {
+        planSweep.put((String) plan.get("plan_id"), parts[1]);
+      }
+    }
+    List<SweepResults> sweeps = new ArrayList<>();
+    for (String id : new LinkedHashSet<>(planSweep.values())) {
+      sweeps.add(SweepResults.read(out, id));
+    }
+
+    List<Map<String, Object>> points = new ArrayList<>();
+    for (Map<String, Object> row : frontier) {
+      Double bits = SweepResults.number(row, "bits_per_weight");
+      Double bytes = SweepResults.number(row, "compressed_bytes");
+      Double value = SweepResults.number(row, "metric");
+      if (bits == null || bytes == null || value == null || !Double.isFinite(value)) {
+        continue;
+      }
+      boolean plan = "plan".equals(row.get("kind"));
+      String configId = (String) row.get("config_id");
+      Map<String, Object> point = new LinkedHashMap<>();
+      point.put("sweepId", searchId);
+      point.put("configId", configId);
+      point.put("kind", plan ? "plan" : "uniform");
+      point.put("method", plan ? "plan" : "uniform config");
+      point.put("bitsPerWeight", bits);
+      point.put("compressedBytes", bytes.longValue());
+      point.put("sizeRatio", null);
+      point.put("metric", value);
+      point.put("agreement", null);
+      point.put("outputSnrDb", null);
+      point.put("meetsBudget", row.get("meets_budget"));
+      point.put("frontierBits", Boolean.TRUE.equals(row.get("on_frontier")));
+      if (plan && planSweep.containsKey(configId)) {
+        point.put("rowKey", planSweep.get(configId) + "/" + configId);
+      }
+      points.add(point);
+    }
+    markFrontier(points, "compressedBytes", "frontierBytes", metric);
+
+    Map<String, Object> page = new LinkedHashMap<>();
+    page.put("title", "Search " + searchId);
+    page.put("compare", false);
+    page.put("search", true);
+    page.put("bitsLabel", "bits per weight (all searched layers)");
+    Map<String, Object> metricJson = new LinkedHashMap<>();
+    metricJson.put("column", metric.column());
+    metricJson.put("higherIsBetter", metric.higherIsBetter());
+    Double baseline = metric.baseline(List.of());
+    metricJson.put("baseline", baseline != null && Double.isFinite(baseline) ? baseline : null);
+    metricJson.put("why", metric.column() + " (" + (metric.higherIsBetter() ? "higher" : "lower") + " is better), the"
+        + " budget's metric; diamonds are the plans the search built and measured, circles each candidate applied"
+        + " uniformly, the frontier as the search's frontier/ table marks it");
+    page.put("metric", metricJson);
+    List<Map<String, Object>> sweepJson = new ArrayList<>();
+    Map<String, Object> own = new LinkedHashMap<>();
+    own.put("sweepId", searchId);
+    Map<String, Object> shown = new LinkedHashMap<>(inputs);
+    shown.put("plans", plans.size() + " (" + plans.stream().filter(p -> Boolean.TRUE.equals(p.get("meets_budget")))
+        .count() + " meet the budget)");
+    own.put("inputs", shown);
+    own.put("stageSeconds", null); // the search's own sweeps report theirs
+    own.put("skipped", null);
+    own.put("skippedNote", null);
+    sweepJson.add(own);
+    List<Map<String, Object>> configs = new ArrayList<>();
+    for (SweepResults sweep : sweeps) {
+      Map<String, JsonNode> manifests = manifests(out, sweep);
+      sweepJson.add(sweepInputs(sweep, manifests));
+      for (Map<String, Object> run : sweep.runs()) {
+        configs.add(configRow(out, sweep.sweepId(), run, metric, manifests));
+      }
+    }
+    page.put("sweeps", sweepJson);
+    page.put("points", points);
+    page.put("configs", configs);
+    page.put("heatmap", Heatmap.of(sweeps, WORST_CELLS, false)); // one plan per sweep: plan ids are unique
+    return page;
   }
 
   /** Everything the page shows, as JSON-ready maps and lists. */

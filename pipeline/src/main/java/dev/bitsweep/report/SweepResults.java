@@ -61,6 +61,12 @@ public record SweepResults(String sweepId, List<Map<String, Object>> runs, List<
     return new SweepResults(sweepId, runs, Files.isDirectory(layers) ? rows(layers) : List.of());
   }
 
+  /** The rows of a table's partition {@code sweep_id=<id>} (a search's plans/ or frontier/), none when absent. */
+  static List<Map<String, Object>> partitionRows(Path table, String id) {
+    Path partition = table.resolve(PARTITION + id);
+    return Files.isDirectory(partition) ? rows(partition) : new ArrayList<>();
+  }
+
   private static List<Map<String, Object>> rows(Path partition) {
     List<Map<String, Object>> rows = new ArrayList<>();
     try (Stream<Path> files = Files.list(partition)) {

@@ -11,9 +11,11 @@ import java.util.List;
  *     correction rounds ran out)
  * @param best the measured plan that meets the budget, or null
  * @param verdict how the plan compares with the cheapest uniform candidate that meets the budget
+ * @param report the Markdown report ({@code search/<id>/report.md})
+ * @param htmlReport the HTML report with the plans and uniform configs on one chart ({@code reports/<id>.html})
  */
 public record SearchOutcome(String searchId, Path out, String status, PlanRow best, List<PlanRow> plans,
-    List<UniformRow> uniforms, String verdict, Path report) {
+    List<UniformRow> uniforms, String verdict, Path report, Path htmlReport) {
 
   public boolean met() {
     return "met".equals(status);

@@ -16,6 +16,7 @@ import dev.bitsweep.plan.MultipleChoiceKnapsack;
 import dev.bitsweep.plan.ParetoFrontier;
 import dev.bitsweep.plan.PlanSpecWriter;
 import dev.bitsweep.plan.RankCorrelation;
+import dev.bitsweep.report.HtmlReport;
 import dev.bitsweep.results.ResultSchemas;
 import dev.bitsweep.results.SearchSchemas;
 import dev.bitsweep.spec.SweepSpec;
@@ -167,7 +168,18 @@ public final class SearchRunner {
     String verdict = verdict(spec, best, uniforms, status);
     console.println(verdict);
     Path report = writeReport(searchDir, searchId, spec, metric, baseline, plans, uniforms, frontier, proxyReport, verdict);
-    return new SearchOutcome(searchId, out, status, best, plans, uniforms, verdict, report);
+    Map<String, Object> reportInputs = new LinkedHashMap<>();
+    reportInputs.put("model", sweep.model().toString());
+    reportInputs.put("model sha256", model.sha256());
+    reportInputs.put("task", sweep.task().label());
+    reportInputs.put("eval samples", sweep.evalSamples() == 0 ? "all" : sweep.evalSamples());
+    reportInputs.put(spec.budget() != null ? "budget" : "size cap",
+        spec.budget() != null ? spec.budget().describe() : String.valueOf(spec.sizeCap()));
+    reportInputs.put("candidates", String.join(", ", spec.candidates().stream().map(SearchSpec.Candidate::id).toList()));
+    reportInputs.put("status", status);
+    reportInputs.put("verdict", verdict);
+    Path htmlReport = HtmlReport.writeSearch(out, searchId, metric.label(), metric.higherIsBetter(), baseline, reportInputs);
+    return new SearchOutcome(searchId, out, status, best, plans, uniforms, verdict, report, htmlReport);
   }
 
   private void measureSensitivity(SearchSpec spec, List<SearchLayer> searchLayers, SensitivityCache cache,

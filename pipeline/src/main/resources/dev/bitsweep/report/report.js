@@ -4,7 +4,7 @@
   const metric = data.metric;
   const METHOD_COLOURS = ['#2f6fde', '#e8590c', '#2b9348', '#9c36b5', '#c92a2a', '#0b7285', '#5c940d', '#862e9c'];
   const SWEEP_SYMBOLS = ['circle', 'diamond', 'triangle', 'rect', 'pin', 'roundRect'];
-  const sweepIds = data.sweeps.map(s => s.sweepId);
+  const sweepIds = [...new Set([...data.sweeps.map(s => s.sweepId), ...data.points.map(p => p.sweepId)])];
   const methods = [...new Set(data.points.map(p => p.method))].sort();
   const colourOf = m => METHOD_COLOURS[methods.indexOf(m) % METHOD_COLOURS.length];
   const symbolOf = id => SWEEP_SYMBOLS[sweepIds.indexOf(id) % SWEEP_SYMBOLS.length];
@@ -27,16 +27,20 @@
   document.getElementById('title').textContent = data.title;
   document.title = data.title;
   const first = data.sweeps[0].inputs;
+  const plansShown = data.points.filter(p => p.kind === 'plan').length;
   document.getElementById('subtitle').textContent = first.model + ' · task ' + first.task + ' · '
-      + data.configs.length + ' configs' + (data.compare ? ' over ' + data.sweeps.length + ' sweeps' : '');
+      + (data.search ? plansShown + ' measured plans and ' + (data.points.length - plansShown) + ' uniform configs'
+        : data.configs.length + ' configs' + (data.compare ? ' over ' + data.sweeps.length + ' sweeps' : ''));
   document.getElementById('metric-name').textContent = metric.column;
-  document.getElementById('metric-why').textContent = 'Plotted: ' + metric.why + '. One point per config with status ok;'
+  document.getElementById('metric-why').textContent = 'Plotted: ' + metric.why + '. One point per '
+      + (data.search ? 'measured plan or uniform config' : 'config with status ok') + ';'
       + ' the line joins the non-dominated configs (no other is smaller and at least as good, or as small and better)'
       + (metric.baseline === null ? '.' : '; the dashed line is the original model (' + fmt(metric.baseline) + ').');
 
   // ---- Pareto plot -------------------------------------------------------------------------------------------
   const VIEWS = {
-    bits: { key: 'bitsPerWeight', flag: 'frontierBits', name: 'bits per weight (compressed layers)', label: v => v.toFixed(1) },
+    bits: { key: 'bitsPerWeight', flag: 'frontierBits', name: data.bitsLabel || 'bits per weight (compressed layers)',
+      label: v => v.toFixed(1) },
     bytes: { key: 'compressedBytes', flag: 'frontierBytes', name: 'package size', label: kib }
   };
   const pareto = echarts.init(document.getElementById('pareto'), null, { renderer: 'canvas' });
@@ -52,7 +56,9 @@
         series.push({
           id: 'points:' + sweepId + ':' + method,
           name: data.compare ? method + ' · ' + sweepId : method,
-          type: 'scatter', symbol: symbolOf(sweepId), symbolSize: 11,
+          // plans (from bitsweep search) are marked: larger diamonds, above the uniform configs
+          type: 'scatter', symbol: method === 'plan' ? 'diamond' : symbolOf(sweepId),
+          symbolSize: method === 'plan' ? 16 : 11, z: method === 'plan' ? 3 : 2,
           itemStyle: { color: colourOf(method), opacity: 1, borderColor: '#fff', borderWidth: 1 },
           emphasis: { scale: 1.6 },
           data: own.map(p => ({ name: p.configId, value: [p[v.key], p.metric], point: p }))
@@ -95,7 +101,8 @@
 
   function pointHtml(p) {
     return '<b>' + esc(p.configId) + '</b>' + (data.compare ? '<br>sweep ' + esc(p.sweepId) : '')
-        + '<br>method ' + esc(p.method)
+        + (p.kind === 'plan' ? '<br><i>plan</i> found by bitsweep search' : '<br>method ' + esc(p.method))
+        + (p.meetsBudget === undefined ? '' : '<br>' + (p.meetsBudget ? 'meets' : 'misses') + ' the budget')
         + '<br>' + esc(metric.column) + ' ' + fmt(p.metric)
         + '<br>bits/weight ' + fmt(p.bitsPerWeight, 2) + ' · ' + kib(p.compressedBytes)
         + (p.sizeRatio === null ? '' : ' (' + (100 * p.sizeRatio).toFixed(1) + ' %)')
@@ -115,8 +122,9 @@
       for (const d of s.data) {
         const li = el('li', {
           'data-config-id': d.point.configId, 'data-sweep-id': d.point.sweepId, 'data-series': kind,
+          'data-kind': d.point.kind || 'config',
           'data-x': d.value[0], 'data-y': d.value[1]
-        }, (kind === 'frontier' ? 'frontier ' : '') + d.point.configId + (data.compare ? ' (' + d.point.sweepId + ')' : '')
+        }, (kind === 'frontier' ? 'frontier ' : '') + (d.point.kind === 'plan' ? 'plan ' : '') + d.point.configId + (data.compare ? ' (' + d.point.sweepId + ')' : '')
             + ': ' + VIEWS[view].label(d.value[0]) + ', ' + metric.column + ' ' + fmt(d.value[1]));
         list.appendChild(li);
         if (kind === 'points') points++; else frontier++;
@@ -144,7 +152,7 @@
         + ' · ' + fmt(p.bitsPerWeight, 2) + ' bits/weight · ' + p.compressedBytes.toLocaleString('en-US') + ' bytes'
         + ' · agreement ' + fmt(p.agreement) + ' · output SNR ' + fmt(p.outputSnrDb, 2) + ' dB'));
     document.querySelectorAll('#configs tr.picked').forEach(r => r.classList.remove('picked'));
-    const row = document.querySelector('#configs tr[data-row-key="' + CSS.escape(p.sweepId + '/' + p.configId) + '"]');
+    const row = document.querySelector('#configs tr[data-row-key="' + CSS.escape(p.rowKey || (p.sweepId + '/' + p.configId)) + '"]');
     if (row) { row.classList.add('picked'); }
   });
 
@@ -215,7 +223,7 @@
 
   // ---- Tables -------------------------------------------------------------------------------------------------
   const COLUMNS = [
-    ['sweep', r => r.sweepId, data.compare], ['config_id', r => r.configId, true], ['method', r => r.method, true],
+    ['sweep', r => r.sweepId, data.compare || data.search], ['config_id', r => r.configId, true], ['method', r => r.method, true],
     ['status', r => r.status, true], ['bits/weight', r => fmt(r.bitsPerWeight, 2), true, 'num'],
     ['package bytes', r => fmt(r.compressedBytes), true, 'num'],
     ['size', r => (r.sizeRatio === null ? '–' : (100 * r.sizeRatio).toFixed(1) + ' %'), true, 'num'],
@@ -249,10 +257,13 @@
 
   const inputs = document.getElementById('inputs');
   for (const s of data.sweeps) {
-    if (data.compare) inputs.appendChild(el('h3', {}, 'Sweep ' + s.sweepId));
+    if (data.compare || data.search) {
+      inputs.appendChild(el('h3', {}, (data.search && s === data.sweeps[0] ? 'Search ' : 'Sweep ') + s.sweepId));
+    }
     const dl = el('dl');
     Object.entries(s.inputs).forEach(([k, v]) => dl.append(el('dt', {}, k), el('dd', {}, v === null ? '–' : v)));
     inputs.appendChild(dl);
+    if (!s.stageSeconds) continue; // the search's own entry: its sweeps below have times and skipped tensors
     const times = el('p', { class: 'note' }, 'Task seconds summed over configs (parallel workers add up): compress '
         + s.stageSeconds.compress_seconds.toFixed(2) + ' s, package ' + s.stageSeconds.package_seconds.toFixed(2)
         + ' s, eval ' + s.stageSeconds.eval_seconds.toFixed(2) + ' s; per config in the table above.');

@@ -1,13 +1,14 @@
 package dev.bitsweep.cli;
 
+import static dev.bitsweep.cli.CliRun.INT8;
+import static dev.bitsweep.cli.CliRun.bitsweep;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -24,28 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * no byte of a file outside the model's directory anywhere under the out directory.
  */
 class BadDataAndModelTest {
-  private static final String INT8 = "configs:\n  - method: linear_quantize\n    mode: linear_symmetric\n    dtype: int8\n"
-      + "    granularity: per_channel\n";
-
   @TempDir Path temp;
 
-  private record Outcome(int exitCode, String out, String err) {}
-
-  private Outcome bitsweep(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-  }
 
   private Path spec(Path model, Path evalData, String task) throws IOException {
     Path spec = temp.resolve("spec.yaml");
@@ -56,7 +37,7 @@ class BadDataAndModelTest {
 
   /** Runs the sweep and asserts exit 2 with exactly this error line and no published results. */
   private void expectBadInput(Path spec, String message) {
-    Outcome outcome = bitsweep("sweep", spec.toString());
+    CliRun.Outcome outcome = bitsweep("sweep", spec.toString());
     assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), outcome.err() + outcome.out());
     assertEquals("bitsweep: error: " + message + System.lineSeparator(), outcome.err());
     assertFalse(Files.exists(temp.resolve("out").resolve("runs")), "no results may be published");

@@ -1,5 +1,6 @@
 package dev.bitsweep.cli;
 
+import static dev.bitsweep.cli.CliRun.bitsweep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.onnx.proto.Onnx;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +63,7 @@ class BadInputCatalogTest {
   }
 
   static final String DIGITS = Fixtures.digits().toString();
-  static final String INT8 = "configs:\n  - method: linear_quantize\n    mode: linear_symmetric\n    dtype: int8\n"
-      + "    granularity: per_channel\n";
+  static final String INT8 = CliRun.INT8;
 
   /** A spec with the digits model and data, {@code out} in the case's directory, and {@code rest} after it. */
   static String spec(Path dir, String rest) {
@@ -257,7 +255,7 @@ class BadInputCatalogTest {
   void badInputEndsWithItsExitCodeAndOneLine(Setup setup, int exitCode, Expected expected) throws IOException {
     Path caseDir = Files.createDirectories(dir.resolve("case"));
     List<String> args = setup.write(caseDir);
-    Outcome outcome = bitsweep(args.toArray(String[]::new));
+    CliRun.Outcome outcome = bitsweep(args.toArray(String[]::new));
     assertEquals(exitCode, outcome.exitCode(), outcome.err() + outcome.out());
     List<String> lines = outcome.err().lines().toList();
     assertEquals(1, lines.size(), "one line: " + outcome.err());
@@ -281,21 +279,4 @@ class BadInputCatalogTest {
     }
   }
 
-  record Outcome(int exitCode, String out, String err) {}
-
-  static Outcome bitsweep(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-  }
 }

@@ -1,14 +1,14 @@
 package dev.bitsweep.cli;
 
+import static dev.bitsweep.cli.CliRun.INT8;
+import static dev.bitsweep.cli.CliRun.bitsweep;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,23 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class BadInputTest {
   @TempDir Path dir;
 
-  private record Outcome(int exitCode, String out, String err) {}
-
-  private Outcome bitsweep(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-  }
 
   private Path spec(String model, String evalData, String configs) throws IOException {
     Path spec = dir.resolve("spec.yaml");
@@ -43,11 +26,8 @@ class BadInputTest {
     return spec;
   }
 
-  private static final String INT8 = "configs:\n  - method: linear_quantize\n    mode: linear_symmetric\n    dtype: int8\n"
-      + "    granularity: per_channel\n";
-
-  private Outcome expectBadInput(Path spec, String... fragments) {
-    Outcome outcome = bitsweep("sweep", spec.toString());
+  private CliRun.Outcome expectBadInput(Path spec, String... fragments) {
+    CliRun.Outcome outcome = bitsweep("sweep", spec.toString());
     assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), outcome.err() + outcome.out());
     for (String fragment : fragments) {
       assertTrue(outcome.err().contains(fragment), "expected '" + fragment + "' in: " + outcome.err());
@@ -138,10 +118,10 @@ class BadInputTest {
 
   @Test
   void missingSpecAndUnknownRunner() throws IOException {
-    Outcome missing = bitsweep("sweep", dir.resolve("nope.yaml").toString());
+    CliRun.Outcome missing = bitsweep("sweep", dir.resolve("nope.yaml").toString());
     assertEquals(ExitCodes.BAD_INPUT, missing.exitCode());
     assertTrue(missing.err().contains("sweep spec not found: " + dir.resolve("nope.yaml")), missing.err());
-    Outcome runner = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--runner", "spark");
+    CliRun.Outcome runner = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--runner", "spark");
     assertEquals(ExitCodes.BAD_INPUT, runner.exitCode());
     assertTrue(runner.err().contains("--runner must be flink or direct, got 'spark'"), runner.err());
   }
@@ -149,10 +129,10 @@ class BadInputTest {
   @Test
   void impossibleParallelismAndThreadBudgetAreBadInput() throws IOException {
     String spec = spec(digits("model.onnx"), digits("eval"), INT8).toString();
-    Outcome parallelism = bitsweep("sweep", spec, "--parallelism", "0");
+    CliRun.Outcome parallelism = bitsweep("sweep", spec, "--parallelism", "0");
     assertEquals(ExitCodes.BAD_INPUT, parallelism.exitCode());
     assertTrue(parallelism.err().contains("--parallelism must be >= 1, got 0"), parallelism.err());
-    Outcome threads = bitsweep("sweep", spec, "--threads-per-task", "-1");
+    CliRun.Outcome threads = bitsweep("sweep", spec, "--threads-per-task", "-1");
     assertEquals(ExitCodes.BAD_INPUT, threads.exitCode());
     assertTrue(threads.err().contains("--threads-per-task must be >= 1 (or 0 for one share of a worker's cores), got -1"),
         threads.err());
@@ -160,7 +140,7 @@ class BadInputTest {
 
   @Test
   void benchConcurrencyBelowTwoIsBadInput() {
-    Outcome outcome = bitsweep("bench", "--concurrency", "1");
+    CliRun.Outcome outcome = bitsweep("bench", "--concurrency", "1");
     assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode());
     assertTrue(outcome.err().contains("--concurrency must be >= 2, got 1"), outcome.err());
   }
@@ -168,7 +148,7 @@ class BadInputTest {
   @Test
   void anUnreachableClusterIsNamedAndNothingIsSubmitted() throws IOException {
     Path out = dir.resolve("unreachable-out");
-    Outcome outcome = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--out",
+    CliRun.Outcome outcome = bitsweep("sweep", spec(digits("model.onnx"), digits("eval"), INT8).toString(), "--out",
         out.toString(), "--flink-master", "127.0.0.1:1");
     assertEquals(ExitCodes.FAILED, outcome.exitCode());
     assertTrue(outcome.err().contains("cannot reach the Flink cluster at 127.0.0.1:1"), outcome.err());
@@ -178,7 +158,7 @@ class BadInputTest {
 
   @Test
   void helpExplainsEveryOption() {
-    Outcome help = bitsweep("sweep", "--help");
+    CliRun.Outcome help = bitsweep("sweep", "--help");
     assertEquals(0, help.exitCode());
     for (String option : new String[] {"--out", "--runner", "--flink-master", "--parallelism", "--threads-per-task",
         "SPEC"}) {

@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -28,21 +25,9 @@ class TaskBadInputTest {
   private String run(String specText, String... fragments) throws IOException {
     Path spec = dir.resolve("spec.yaml");
     Files.writeString(spec, specText + "out: " + dir.resolve("out") + "\n");
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Main.execute(new String[] {"sweep", spec.toString(), "--runner", "direct"});
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-    String message = err.toString(StandardCharsets.UTF_8);
-    assertEquals(ExitCodes.BAD_INPUT, code, message + out);
+    CliRun.Outcome outcome = CliRun.bitsweep("sweep", spec.toString(), "--runner", "direct");
+    String message = outcome.err();
+    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), message + outcome.out());
     for (String fragment : fragments) {
       assertTrue(message.contains(fragment), "expected '" + fragment + "' in: " + message);
     }

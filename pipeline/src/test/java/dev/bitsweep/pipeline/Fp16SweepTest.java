@@ -1,18 +1,13 @@
 package dev.bitsweep.pipeline;
 
-import static dev.bitsweep.ResultTables.query;
-import static dev.bitsweep.ResultTables.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
+import dev.bitsweep.ResultTables;
 import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.proto.Onnx;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +36,7 @@ class Fp16SweepTest {
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) Math.cos(0.11 * i);
     }
-    writeNpy(eval.resolve("x.npy"), x, SAMPLES, 64);
+    ResultTables.writeNpy(eval.resolve("x.npy"), x, SAMPLES, 64);
     Path spec = work.resolve("sweep.yaml");
     Files.writeString(spec, String.join("\n",
         "name: fp16",
@@ -64,19 +59,12 @@ class Fp16SweepTest {
 
   @Test
   void everyConfigAndLayerIsOk() throws Exception {
-    List<Map<String, Object>> runs = query("SELECT * FROM " + table(outcome.out(), "runs") + " ORDER BY config_id");
-    assertEquals(List.of("int8", "threshold"), runs.stream().map(r -> r.get("config_id")).toList());
-    for (Map<String, Object> run : runs) {
-      assertEquals("ok", run.get("status"), run.toString());
+    ResultTables.Sweep sweep = ResultTables.assertAllOk(outcome.out(), List.of("int8", "threshold"), 2);
+    for (Map<String, Object> run : sweep.runs()) {
       assertEquals(SAMPLES, ((Number) run.get("eval_samples")).intValue(), run.toString());
-      assertEquals(2, ((Number) run.get("layers_compressed")).intValue(), run.toString());
     }
-    assertEquals(1.0, (Double) runs.get(1).get("agreement"), 0.0, "the dense package is the original model");
-    List<Map<String, Object>> layers = query("SELECT * FROM " + table(outcome.out(), "layers")
-        + " ORDER BY config_id, layer");
-    assertEquals(4, layers.size());
-    for (Map<String, Object> layer : layers) {
-      assertEquals("ok", layer.get("status"), layer.toString());
+    assertEquals(1.0, (Double) sweep.runs().get(1).get("agreement"), 0.0, "the dense package is the original model");
+    for (Map<String, Object> layer : sweep.layers()) {
       boolean dense = layer.get("config_id").equals("threshold");
       assertEquals(dense, ((String) layer.get("encoding")).startsWith("dense"), layer.toString());
     }
@@ -93,22 +81,5 @@ class Fp16SweepTest {
 
   private static long casts(Onnx.GraphProto graph) {
     return graph.getNodeList().stream().filter(n -> n.getOpType().equals("Cast")).count();
-  }
-
-  private static void writeNpy(Path file, float[] values, int rows, int cols) throws Exception {
-    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
-    int total = 10 + header.length() + 1;
-    header = header + " ".repeat((64 - total % 64) % 64) + "\n";
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    out.write(header.length() & 0xff);
-    out.write(header.length() >> 8);
-    out.write(header.getBytes(StandardCharsets.US_ASCII));
-    ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      data.putFloat(v);
-    }
-    out.write(data.array());
-    Files.write(file, out.toByteArray());
   }
 }

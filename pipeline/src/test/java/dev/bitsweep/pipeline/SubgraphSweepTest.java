@@ -1,17 +1,12 @@
 package dev.bitsweep.pipeline;
 
-import static dev.bitsweep.ResultTables.query;
-import static dev.bitsweep.ResultTables.table;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bitsweep.Fixtures;
+import dev.bitsweep.ResultTables;
 import dev.bitsweep.cluster.Launch;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,7 +40,7 @@ class SubgraphSweepTest {
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) (random.nextGaussian() + (i / 16 % 2 == 0 ? 0.4 : -0.4));
       }
-      writeNpy(Files.createDirectories(work.resolve(dir)).resolve("x.npy"), x, SAMPLES, 16);
+      ResultTables.writeNpy(Files.createDirectories(work.resolve(dir)).resolve("x.npy"), x, SAMPLES, 16);
     }
     Path spec = work.resolve("sweep.yaml");
     Files.writeString(spec, String.join("\n",
@@ -69,17 +64,9 @@ class SubgraphSweepTest {
 
   @Test
   void everyLayerInsideTheSubgraphsIsCalibratedAndPackaged() throws Exception {
-    List<Map<String, Object>> runs = query("SELECT * FROM " + table(outcome.out(), "runs") + " ORDER BY config_id");
-    assertEquals(List.of("gptq", "rtn"), runs.stream().map(r -> r.get("config_id")).toList());
-    for (Map<String, Object> run : runs) {
-      assertEquals("ok", run.get("status"), run.toString());
-      assertEquals(LAYERS.size(), ((Number) run.get("layers_compressed")).intValue(), run.toString());
-    }
-    List<Map<String, Object>> layers = query("SELECT config_id, layer, output_error, status FROM "
-        + table(outcome.out(), "layers") + " ORDER BY config_id, layer");
-    assertEquals(2 * LAYERS.size(), layers.size());
+    List<Map<String, Object>> layers =
+        ResultTables.assertAllOk(outcome.out(), List.of("gptq", "rtn"), LAYERS.size()).layers();
     for (Map<String, Object> layer : layers) {
-      assertEquals("ok", layer.get("status"), layer.toString());
       assertNotNull(layer.get("output_error"), layer.toString());
       assertTrue((Double) layer.get("output_error") > 0, layer.toString());
     }
@@ -91,22 +78,5 @@ class SubgraphSweepTest {
       rtn += (Double) layers.get(LAYERS.size() + i).get("output_error");
     }
     assertTrue(gptq < rtn, "GPTQ on the subgraph Hessians lowers the summed output error: " + gptq + " vs " + rtn);
-  }
-
-  private static void writeNpy(Path file, float[] values, int rows, int cols) throws Exception {
-    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
-    int total = 10 + header.length() + 1;
-    header = header + " ".repeat((64 - total % 64) % 64) + "\n";
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-    out.write(header.length() & 0xff);
-    out.write(header.length() >> 8);
-    out.write(header.getBytes(StandardCharsets.US_ASCII));
-    ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      data.putFloat(v);
-    }
-    out.write(data.array());
-    Files.write(file, out.toByteArray());
   }
 }

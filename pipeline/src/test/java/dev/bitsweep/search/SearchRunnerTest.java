@@ -9,12 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.Fixtures;
 import dev.bitsweep.cluster.Launch;
 import dev.bitsweep.pipeline.SweepOutcome;
 import dev.bitsweep.pipeline.SweepRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,6 +136,29 @@ class SearchRunnerTest {
         + first.searchId() + "'");
     assertEquals(2, frontier.stream().filter(r -> r.get("kind").equals("uniform")).count());
     assertTrue(frontier.stream().anyMatch(r -> Boolean.TRUE.equals(r.get("on_frontier"))));
+  }
+
+  @Test
+  void theHtmlReportPlotsEveryMeasuredPlanAndUniformConfigOfTheFrontierTable() throws Exception {
+    String html = Files.readString(first.htmlReport());
+    String open = "<script type=\"application/json\" id=\"report-data\">";
+    int from = html.indexOf(open) + open.length();
+    JsonNode page = new ObjectMapper().readTree(html.substring(from, html.indexOf("</script>", from)));
+    List<Map<String, Object>> rows = query("SELECT kind, config_id, metric, bits_per_weight, on_frontier FROM "
+        + table(out, "frontier") + " WHERE sweep_id = '" + first.searchId() + "' AND metric IS NOT NULL"
+        + " AND bits_per_weight IS NOT NULL ORDER BY kind, config_id");
+    assertTrue(rows.stream().anyMatch(r -> r.get("kind").equals("plan")), rows.toString());
+    List<String> expected = new ArrayList<>();
+    rows.forEach(r -> expected.add(r.get("kind") + " " + r.get("config_id") + " " + r.get("bits_per_weight") + " "
+        + r.get("metric") + " " + r.get("on_frontier")));
+    List<String> plotted = new ArrayList<>();
+    page.get("points").forEach(p -> plotted.add(p.get("kind").asText() + " " + p.get("configId").asText() + " "
+        + p.get("bitsPerWeight").asDouble() + " " + p.get("metric").asDouble() + " " + p.get("frontierBits").asBoolean()));
+    plotted.sort(null);
+    expected.sort(null);
+    assertEquals(expected, plotted);
+    assertEquals("accuracy", page.get("metric").get("column").asText());
+    assertEquals(532.0 / 540, page.get("metric").get("baseline").asDouble(), 0.0);
   }
 
   @Test

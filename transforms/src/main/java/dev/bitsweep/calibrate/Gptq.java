@@ -42,7 +42,7 @@ public final class Gptq {
   public Result quantize(String layer, WeightMatrix w, double[] hessian) {
     int rows = w.rows();
     int cols = w.cols();
-    GptqGrid grid = new GptqGrid(config.nbits(), config.symmetric());
+    GptqGrid grid = new GptqGrid(config.nbits(), config.symmetric(), config.scaleDtype());
     int scalesPerRow = config.groupSize() == 0 ? 1 : QuantizedWeights.blocksPerRow(cols, config.groupSize());
     byte[] codes = new byte[rows * cols];
     float[] scales = new float[rows * scalesPerRow];
@@ -58,7 +58,7 @@ public final class Gptq {
         });
     QuantizedWeights quantized = new QuantizedWeights(rows, cols, grid.dtype(),
         config.groupSize() == 0 ? Granularity.PER_CHANNEL : Granularity.PER_BLOCK, config.groupSize(), codes, scales,
-        config.symmetric() ? null : zeros);
+        config.symmetric() ? null : zeros, config.nbits());
     return new Result(quantized, percdampUsed);
   }
 

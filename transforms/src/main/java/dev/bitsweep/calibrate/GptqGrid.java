@@ -1,6 +1,7 @@
 package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.QuantDtype;
+import dev.bitsweep.compress.ScaleDtype;
 
 /**
  * The n-bit uniform grid GPTQ, SparseGPT and {@code rtn} round onto (the GPTQ reference's grid, 2..8 bits). Not
@@ -13,16 +14,24 @@ import dev.bitsweep.compress.QuantDtype;
  *
  * <p>Asymmetric grids span [min(lo, 0), max(hi, 0)] with an integer zero point and unsigned codes 0..2^n-1.
  * Symmetric grids span [-a, a] with a = max|w|, scale = 2a / (2^n - 1) and signed codes -2^(n-1)..2^(n-1)-1, no zero
- * point (the GPTQ reference's grid, shifted by its zero point (2^n)/2). Codes must fit the ONNX container type, so
- * n ≤ 4 uses INT4/UINT4 and n ≤ 8 INT8/UINT8; a 3-bit grid simply uses part of the INT4 range.
+ * point (the GPTQ reference's grid, shifted by its zero point (2^n)/2). Codes are held in a container type (n ≤ 4
+ * INT4/UINT4, else INT8/UINT8) but stored at n bits ({@code QuantizedWeights.codeBits}).
+ *
+ * <p>With {@code scale_dtype: float16} every scale is rounded to float16 ({@link ScaleDtype#round}) before the zero
+ * point and the codes are computed from it, as the GPTQ reference stores its scales.
  */
 final class GptqGrid {
   private final int nbits;
   private final boolean symmetric;
   private final int minCode;
   private final int maxCode;
+  private final ScaleDtype scaleDtype;
 
   GptqGrid(int nbits, boolean symmetric) {
+    this(nbits, symmetric, ScaleDtype.FLOAT32);
+  }
+
+  GptqGrid(int nbits, boolean symmetric, ScaleDtype scaleDtype) {
     if (nbits < 2 || nbits > 8) {
       throw new IllegalArgumentException("grid bits must be within 2..8, got " + nbits);
     }
@@ -30,6 +39,11 @@ final class GptqGrid {
     this.symmetric = symmetric;
     this.minCode = symmetric ? -(1 << (nbits - 1)) : 0;
     this.maxCode = symmetric ? (1 << (nbits - 1)) - 1 : (1 << nbits) - 1;
+    this.scaleDtype = scaleDtype;
+  }
+
+  int nbits() {
+    return nbits;
   }
 
   QuantDtype dtype() {
@@ -51,7 +65,7 @@ final class GptqGrid {
       if (amax == 0) {
         amax = 1;
       }
-      scales[index] = Math.max(Float.MIN_NORMAL, (float) (2 * amax / levels));
+      scales[index] = scaleDtype.round(Math.max(Float.MIN_NORMAL, (float) (2 * amax / levels)));
       zeros[index] = 0;
     } else {
       double low = Math.min(lo, 0.0);
@@ -61,7 +75,7 @@ final class GptqGrid {
         high = 1;
       }
       // subnormal ranges would round the scale to 0; the smallest normal scale still decodes them to ~0
-      float scale = Math.max(Float.MIN_NORMAL, (float) ((high - low) / levels));
+      float scale = scaleDtype.round(Math.max(Float.MIN_NORMAL, (float) ((high - low) / levels)));
       scales[index] = scale;
       zeros[index] = (int) Math.max(minCode, Math.min(maxCode, Math.rint(-low / scale)));
     }

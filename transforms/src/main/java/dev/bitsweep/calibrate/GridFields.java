@@ -2,12 +2,13 @@ package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
+import dev.bitsweep.compress.ScaleDtype;
 import java.util.Map;
 
 /**
  * The config fields of the n-bit grid ({@link GptqGrid}) that {@code gptq} and {@code rtn} round onto, with one
  * meaning in both: {@code nbits} (2..8, required), {@code group_size} (columns sharing a scale within a row, 0 = one
- * per output channel) and {@code symmetric} (default true).
+ * per output channel), {@code symmetric} (default true) and {@code scale_dtype} (float32, the default, or float16).
  */
 final class GridFields {
   private GridFields() {}
@@ -38,9 +39,19 @@ final class GridFields {
     return FieldReader.orElse(reader.bool("symmetric"), true);
   }
 
+  static ScaleDtype scaleDtype(FieldReader reader) {
+    return FieldReader.orElse(reader.choice(SCALE_DTYPE, ScaleDtype.values()), ScaleDtype.FLOAT32);
+  }
+
+  static final String SCALE_DTYPE = "scale_dtype";
+
   static void put(Map<String, Object> fields, int nbits, int groupSize, boolean symmetric) {
     fields.put("nbits", nbits);
     fields.put("group_size", groupSize);
     fields.put("symmetric", symmetric);
+  }
+
+  static void putScaleDtype(Map<String, Object> fields, ScaleDtype scaleDtype) {
+    fields.put(SCALE_DTYPE, dev.bitsweep.compress.Choices.id(scaleDtype));
   }
 }

@@ -1,6 +1,7 @@
 package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.QuantizedWeights;
+import dev.bitsweep.compress.ScaleDtype;
 import dev.bitsweep.compress.QuantizedWeights.Granularity;
 import dev.bitsweep.compress.WeightMatrix;
 
@@ -12,7 +13,12 @@ public final class RoundToNearest {
   private RoundToNearest() {}
 
   public static QuantizedWeights quantize(WeightMatrix w, int nbits, int groupSize, boolean symmetric) {
-    GptqGrid grid = new GptqGrid(nbits, symmetric);
+    return quantize(w, nbits, groupSize, symmetric, ScaleDtype.FLOAT32);
+  }
+
+  public static QuantizedWeights quantize(WeightMatrix w, int nbits, int groupSize, boolean symmetric,
+      ScaleDtype scaleDtype) {
+    GptqGrid grid = new GptqGrid(nbits, symmetric, scaleDtype);
     int rows = w.rows();
     int cols = w.cols();
     int span = groupSize == 0 ? cols : groupSize;
@@ -34,6 +40,6 @@ public final class RoundToNearest {
     }
     return new QuantizedWeights(rows, cols, grid.dtype(),
         groupSize == 0 ? Granularity.PER_CHANNEL : Granularity.PER_BLOCK, groupSize, codes, scales,
-        symmetric ? null : zeros);
+        symmetric ? null : zeros, nbits);
   }
 }

@@ -2,6 +2,7 @@ package dev.bitsweep.calibrate;
 
 import dev.bitsweep.compress.CompressionConfig;
 import dev.bitsweep.compress.FieldReader;
+import dev.bitsweep.compress.ScaleDtype;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,13 +15,21 @@ import java.util.Map;
  * @param nbits bits per weight, 2..8
  * @param groupSize columns sharing a scale within a row; 0 = one scale per output channel
  * @param symmetric signed codes without zero point, else unsigned codes with a zero point
+ * @param scaleDtype float32 (default) or float16 scales, as {@code gptq}'s
  */
-public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) implements CompressionConfig {
+public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric, ScaleDtype scaleDtype)
+    implements CompressionConfig {
   public static final String METHOD = "rtn";
-  static final List<String> FIELD_NAMES = List.of("method", "nbits", "group_size", "symmetric");
+  static final List<String> FIELD_NAMES = List.of("method", "nbits", "group_size", "symmetric", GridFields.SCALE_DTYPE);
 
   public RoundToNearestConfig {
     GridFields.check(nbits, groupSize);
+    scaleDtype = scaleDtype == null ? ScaleDtype.FLOAT32 : scaleDtype;
+  }
+
+  /** Float32 scales. */
+  public RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) {
+    this(nbits, groupSize, symmetric, ScaleDtype.FLOAT32);
   }
 
   @Override
@@ -33,12 +42,13 @@ public record RoundToNearestConfig(int nbits, int groupSize, boolean symmetric) 
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", METHOD);
     GridFields.put(fields, nbits, groupSize, symmetric);
+    GridFields.putScaleDtype(fields, scaleDtype);
     return fields;
   }
 
   public static RoundToNearestConfig fromFields(Map<String, Object> fields) {
     FieldReader reader = new FieldReader(METHOD, fields, FIELD_NAMES);
     return new RoundToNearestConfig(GridFields.nbits(reader, METHOD), GridFields.groupSize(reader),
-        GridFields.symmetric(reader));
+        GridFields.symmetric(reader), GridFields.scaleDtype(reader));
   }
 }

@@ -37,7 +37,7 @@ public final class SparseGpt {
   public Result prune(String layer, WeightMatrix w, double[] hessian) {
     int rows = w.rows();
     int cols = w.cols();
-    GptqGrid grid = config.quantizes() ? new GptqGrid(config.nbits(), config.symmetric()) : null;
+    GptqGrid grid = config.quantizes() ? new GptqGrid(config.nbits(), config.symmetric(), config.scaleDtype()) : null;
     boolean[] pruned = new boolean[rows * cols];
     float[] values = new float[rows * cols];
     byte[] codes = new byte[rows * cols];
@@ -62,7 +62,7 @@ public final class SparseGpt {
     CompressedWeights kept = grid == null
         ? new DenseWeights(new WeightMatrix(values, rows, cols))
         : new QuantizedWeights(rows, cols, grid.dtype(), Granularity.PER_CHANNEL, 0, codes, scales,
-            grid.symmetric() ? null : zeros);
+            grid.symmetric() ? null : zeros, grid.nbits());
     return new Result(new SparseWeights(rows, cols, SparseWeights.keptMask(pruned), kept), percdampUsed);
   }
 

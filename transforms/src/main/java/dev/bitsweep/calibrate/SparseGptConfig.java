@@ -3,6 +3,7 @@ package dev.bitsweep.calibrate;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.FieldReader;
 import dev.bitsweep.compress.NmRatio;
+import dev.bitsweep.compress.ScaleDtype;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,16 +21,18 @@ import java.util.Map;
  * @param lazyBatchSize columns per lazy batch: unstructured masks are chosen per batch, error feedback is applied
  *     per batch
  * @param percdamp Hessian damping as a fraction of its mean diagonal, raised tenfold on Cholesky failure
+ * @param scaleDtype float32 (default) or float16 scales of the joint quantization, as {@code gptq}'s
  */
 public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits, boolean symmetric,
-    int lazyBatchSize, double percdamp) implements ColumnSweepConfig {
+    int lazyBatchSize, double percdamp, ScaleDtype scaleDtype) implements ColumnSweepConfig {
   public static final String METHOD = "sparsegpt";
   public static final int DEFAULT_LAZY_BATCH_SIZE = ColumnSweepFields.DEFAULT_LAZY_BATCH_SIZE;
   public static final double DEFAULT_PERCDAMP = ColumnSweepFields.DEFAULT_PERCDAMP;
   static final List<String> FIELD_NAMES = List.of("method", "target_sparsity", NmRatio.FIELD, "nbits", "symmetric",
-      ColumnSweepFields.LAZY_BATCH_SIZE, "percdamp");
+      ColumnSweepFields.LAZY_BATCH_SIZE, "percdamp", GridFields.SCALE_DTYPE);
 
   public SparseGptConfig {
+    scaleDtype = scaleDtype == null ? ScaleDtype.FLOAT32 : scaleDtype;
     if (nmRatio != null) {
       if (Math.abs(targetSparsity - nmRatio.sparsity()) > 1e-9) {
         throw new ConfigException("target_sparsity", targetSparsity + " conflicts with n_m_ratio " + nmRatio
@@ -49,6 +52,12 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
     ColumnSweepFields.check(lazyBatchSize, percdamp);
   }
 
+  /** Float32 scales. */
+  public SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits, boolean symmetric, int lazyBatchSize,
+      double percdamp) {
+    this(targetSparsity, nmRatio, nbits, symmetric, lazyBatchSize, percdamp, ScaleDtype.FLOAT32);
+  }
+
   /** Unstructured sparsity with the defaults: no quantization, lazy batch 128, percdamp 0.01. */
   public static SparseGptConfig unstructured(double targetSparsity) {
     return new SparseGptConfig(targetSparsity, null, 0, true, DEFAULT_LAZY_BATCH_SIZE, DEFAULT_PERCDAMP);
@@ -61,15 +70,19 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
   }
 
   public SparseGptConfig withQuantization(int bits, boolean symmetricGrid) {
-    return new SparseGptConfig(targetSparsity, nmRatio, bits, symmetricGrid, lazyBatchSize, percdamp);
+    return new SparseGptConfig(targetSparsity, nmRatio, bits, symmetricGrid, lazyBatchSize, percdamp, scaleDtype);
+  }
+
+  public SparseGptConfig withScaleDtype(ScaleDtype value) {
+    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, lazyBatchSize, percdamp, value);
   }
 
   public SparseGptConfig withLazyBatchSize(int value) {
-    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, value, percdamp);
+    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, value, percdamp, scaleDtype);
   }
 
   public SparseGptConfig withPercdamp(double value) {
-    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, lazyBatchSize, value);
+    return new SparseGptConfig(targetSparsity, nmRatio, nbits, symmetric, lazyBatchSize, value, scaleDtype);
   }
 
   /**
@@ -87,7 +100,8 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
       throw new ConfigException("target_sparsity", "is required for method sparsegpt (or give n_m_ratio [n, m])");
     }
     return new SparseGptConfig(sparsity, nm, FieldReader.orElse(reader.integer("nbits"), 0),
-        GridFields.symmetric(reader), ColumnSweepFields.lazyBatchSize(reader), ColumnSweepFields.percdamp(reader));
+        GridFields.symmetric(reader), ColumnSweepFields.lazyBatchSize(reader), ColumnSweepFields.percdamp(reader),
+        GridFields.scaleDtype(reader));
   }
 
   public boolean structured() {
@@ -113,6 +127,7 @@ public record SparseGptConfig(double targetSparsity, NmRatio nmRatio, int nbits,
     fields.put("nbits", quantizes() ? nbits : null);
     fields.put("symmetric", symmetric);
     ColumnSweepFields.put(fields, lazyBatchSize, percdamp);
+    GridFields.putScaleDtype(fields, scaleDtype);
     return Collections.unmodifiableMap(fields);
   }
 }

@@ -7,11 +7,13 @@ import java.util.Objects;
 
 /**
  * Linear quantization {@code w = (q - zero_point) * scale}. {@code block_size} (columns per scale along a row)
- * applies only to granularity {@code per_block} (default 32) and is null otherwise.
+ * applies only to granularity {@code per_block} (default 32) and is null otherwise. {@code scale_dtype} is float32
+ * (the default, as coremltools on float32 weights) or float16 (scales rounded to float16 before the codes are
+ * computed, stored in 2 bytes).
  * See {@link LinearQuantizer} for the exact scale and zero-point conventions.
  */
-public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity granularity, Integer blockSize)
-    implements CompressionConfig {
+public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity granularity, Integer blockSize,
+    ScaleDtype scaleDtype) implements CompressionConfig {
 
   public enum Mode { LINEAR, LINEAR_SYMMETRIC }
 
@@ -19,9 +21,11 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
 
   public static final String METHOD = "linear_quantize";
   public static final int DEFAULT_BLOCK_SIZE = 32;
-  static final List<String> FIELD_NAMES = List.of("method", "mode", "dtype", "granularity", "block_size");
+  static final List<String> FIELD_NAMES = List.of("method", "mode", "dtype", "granularity", "block_size",
+      "scale_dtype");
 
   public LinearQuantizeConfig {
+    scaleDtype = scaleDtype == null ? ScaleDtype.FLOAT32 : scaleDtype;
     if (mode == null) {
       throw new ConfigException("mode", "is required; expected linear or linear_symmetric");
     }
@@ -40,6 +44,11 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
         throw new ConfigException("block_size", "must be at least 1, got " + blockSize);
       }
     }
+  }
+
+  /** Float32 scales. */
+  public LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity granularity, Integer blockSize) {
+    this(mode, dtype, granularity, blockSize, ScaleDtype.FLOAT32);
   }
 
   public static Builder builder() {
@@ -67,6 +76,7 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
     fields.put("dtype", Choices.id(dtype));
     fields.put("granularity", Choices.id(granularity));
     fields.put("block_size", blockSize);
+    fields.put("scale_dtype", Choices.id(scaleDtype));
     return fields;
   }
 
@@ -83,6 +93,7 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
       builder.granularity(reader.choice("granularity", Granularity.values()));
     }
     builder.blockSize(reader.integer("block_size"));
+    builder.scaleDtype(reader.choice("scale_dtype", ScaleDtype.values()));
     return builder.build();
   }
 
@@ -92,6 +103,13 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
     private QuantDtype dtype = QuantDtype.INT8;
     private Granularity granularity = Granularity.PER_CHANNEL;
     private Integer blockSize;
+    private ScaleDtype scaleDtype = ScaleDtype.FLOAT32;
+
+    /** Null keeps float32. */
+    public Builder scaleDtype(ScaleDtype scaleDtype) {
+      this.scaleDtype = scaleDtype == null ? ScaleDtype.FLOAT32 : scaleDtype;
+      return this;
+    }
 
     public Builder mode(Mode mode) {
       this.mode = Objects.requireNonNull(mode, "mode");
@@ -121,7 +139,7 @@ public record LinearQuantizeConfig(Mode mode, QuantDtype dtype, Granularity gran
     }
 
     public LinearQuantizeConfig build() {
-      return new LinearQuantizeConfig(mode, dtype, granularity, blockSize);
+      return new LinearQuantizeConfig(mode, dtype, granularity, blockSize, scaleDtype);
     }
   }
 }

@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
  *       middle code 128 (uint8) or 8 (uint4) for unsigned types.</li>
  *   <li>{@code linear}: the range [min(w, 0), max(w, 0)] is mapped onto [qmin, qmax]:
  *       {@code scale = (max - min) / (qmax - qmin)}, {@code zero_point = clamp(rint(qmin - min / scale))}.</li>
- *   <li>A range of all zeros gets scale 1; scales are computed in double and rounded to float once.</li>
+ *   <li>A range of all zeros gets scale 1; scales are computed in double and rounded to float once (with
+ *       {@code scale_dtype: float16}, then to float16, before the zero point and codes are computed).</li>
  * </ul>
  * GPTQ, SparseGPT and {@code rtn} use another grid ({@code dev.bitsweep.calibrate.GptqGrid}: 2..8 bits, symmetric
  * scale 2·max|w| / (2^n - 1)).
@@ -45,7 +46,7 @@ public final class LinearQuantizer {
     int[] zeroPoints = new int[scaleCount];
     if (perTensor) {
       float[] range = range(values, 0, values.length);
-      Params params = parameters(range[0], range[1], symmetric, dtype);
+      Params params = parameters(range[0], range[1], symmetric, dtype, config.scaleDtype());
       scales[0] = params.scale();
       zeroPoints[0] = params.zeroPoint();
     }
@@ -64,7 +65,7 @@ public final class LinearQuantizer {
             min = v < min ? v : min; // finite weights: plain comparisons suffice
             max = v > max ? v : max;
           }
-          Params params = parameters(min, max, symmetric, dtype);
+          Params params = parameters(min, max, symmetric, dtype, config.scaleDtype());
           scales[s] = params.scale();
           zeroPoints[s] = params.zeroPoint();
         }
@@ -102,19 +103,32 @@ public final class LinearQuantizer {
   }
 
   static Params parameters(double min, double max, boolean symmetric, QuantDtype dtype) {
-    return symmetric ? symmetric(Math.max(Math.abs(min), Math.abs(max)), dtype) : affine(min, max, dtype);
+    return parameters(min, max, symmetric, dtype, ScaleDtype.FLOAT32);
+  }
+
+  static Params parameters(double min, double max, boolean symmetric, QuantDtype dtype, ScaleDtype scaleDtype) {
+    return symmetric ? symmetric(Math.max(Math.abs(min), Math.abs(max)), dtype, scaleDtype)
+        : affine(min, max, dtype, scaleDtype);
   }
 
   static Params symmetric(double maxAbs, QuantDtype dtype) {
+    return symmetric(maxAbs, dtype, ScaleDtype.FLOAT32);
+  }
+
+  static Params symmetric(double maxAbs, QuantDtype dtype, ScaleDtype scaleDtype) {
     int zeroPoint = dtype.signed() ? 0 : 1 << (dtype.bits() - 1);
     int halfRange = dtype.max() - zeroPoint;
-    return new Params(positiveScale(maxAbs / halfRange, maxAbs), zeroPoint);
+    return new Params(scaleDtype.round(positiveScale(maxAbs / halfRange, maxAbs)), zeroPoint);
   }
 
   static Params affine(double min, double max, QuantDtype dtype) {
+    return affine(min, max, dtype, ScaleDtype.FLOAT32);
+  }
+
+  static Params affine(double min, double max, QuantDtype dtype, ScaleDtype scaleDtype) {
     double low = Math.min(min, 0);
     double high = Math.max(max, 0);
-    float scale = positiveScale((high - low) / (dtype.max() - dtype.min()), high - low);
+    float scale = scaleDtype.round(positiveScale((high - low) / (dtype.max() - dtype.min()), high - low));
     int zeroPoint = (int) Math.max(dtype.min(), Math.min(dtype.max(), Math.rint(dtype.min() - low / scale)));
     return new Params(scale, zeroPoint);
   }

@@ -94,8 +94,8 @@ public record SparseWeights(int rows, int cols, byte[] mask, CompressedWeights k
       return mask.length + keptIndexBytes + p.payloadBytes() - allIndexBytes;
     }
     if (kept instanceof QuantizedWeights q) {
-      long allCodeBytes = ((long) q.codes().length * q.dtype().bits() + 7) / 8;
-      long keptCodeBytes = (keptCount() * q.dtype().bits() + 7) / 8;
+      long allCodeBytes = ((long) q.codes().length * q.codeBits() + 7) / 8;
+      long keptCodeBytes = (keptCount() * q.codeBits() + 7) / 8;
       return mask.length + keptCodeBytes + q.payloadBytes() - allCodeBytes;
     }
     return mask.length + keptCount() * 4L;

@@ -23,6 +23,7 @@ import dev.bitsweep.calibrate.SparseGpt;
 import dev.bitsweep.calibrate.SparseGptConfig;
 import dev.bitsweep.compress.LinearQuantizeConfig;
 import dev.bitsweep.compress.LinearQuantizer;
+import dev.bitsweep.compress.ScaleDtype;
 import dev.bitsweep.compress.PalettizeConfig;
 import dev.bitsweep.compress.Palettizer;
 import dev.bitsweep.compress.PruneConfig;
@@ -58,7 +59,8 @@ public final class Methods {
           (c, w, h, layer) -> Compression.of(Pruner.prune(c, w)), Methods::perWeightOnly, Methods::pruneName,
           List.of(MODE, TARGET_SPARSITY, PRUNE_BLOCK_SIZE, N_M_RATIO)))
       .with(new Method<>(RoundToNearestConfig.METHOD, RoundToNearestConfig.class, RoundToNearestConfig::fromFields,
-          (c, w, h, layer) -> Compression.of(RoundToNearest.quantize(w, c.nbits(), c.groupSize(), c.symmetric())),
+          (c, w, h, layer) -> Compression.of(RoundToNearest.quantize(w, c.nbits(), c.groupSize(), c.symmetric(),
+              c.scaleDtype())),
           Methods::perWeightOnly, Methods::roundToNearestName, List.of(NBITS, GROUP_SIZE)))
       .with(new Method<>(GptqConfig.METHOD, GptqConfig.class, GptqConfig::fromFields,
           Methods::gptq, Methods::columnSweepCost, Methods::gptqName, List.of(NBITS, GROUP_SIZE, LAZY_BATCH_SIZE)))
@@ -107,6 +109,9 @@ public final class Methods {
     return (double) weights * cols * SECONDS_PER_WEIGHT_COLUMN;
   }
 
+  /** The config-id part of {@code scale_dtype: float16}. */
+  private static final String FLOAT16_SCALES = "fp16scales";
+
   private static void palettizeName(PalettizeConfig c, ConfigName id) {
     Map<String, Object> f = c.fields();
     id.add(f.get("mode")).add(c.nbits() + "bit").add(f.get("granularity"))
@@ -120,7 +125,8 @@ public final class Methods {
   private static void linearQuantizeName(LinearQuantizeConfig c, ConfigName id) {
     Map<String, Object> f = c.fields();
     id.add(f.get("mode")).add(f.get("dtype")).add(f.get("granularity"))
-        .addIf(c.granularity() == LinearQuantizeConfig.Granularity.PER_BLOCK, "b" + c.blockSize());
+        .addIf(c.granularity() == LinearQuantizeConfig.Granularity.PER_BLOCK, "b" + c.blockSize())
+        .addIf(c.scaleDtype() == ScaleDtype.FLOAT16, FLOAT16_SCALES);
   }
 
   private static void pruneName(PruneConfig c, ConfigName id) {
@@ -142,12 +148,14 @@ public final class Methods {
   }
 
   private static void roundToNearestName(RoundToNearestConfig c, ConfigName id) {
-    id.add(c.nbits() + "bit").addIf(c.groupSize() != 0, "g" + c.groupSize()).addIf(!c.symmetric(), "asym");
+    id.add(c.nbits() + "bit").addIf(c.groupSize() != 0, "g" + c.groupSize()).addIf(!c.symmetric(), "asym")
+        .addIf(c.scaleDtype() == ScaleDtype.FLOAT16, FLOAT16_SCALES);
   }
 
   private static void gptqName(GptqConfig c, ConfigName id) {
     id.add(c.nbits() + "bit").addIf(c.groupSize() != 0, "g" + c.groupSize()).addIf(c.actOrder(), "actorder")
-        .addIf(!c.symmetric(), "asym").addIf(c.percdamp() != GptqConfig.DEFAULT_PERCDAMP, "d" + c.percdamp());
+        .addIf(!c.symmetric(), "asym").addIf(c.percdamp() != GptqConfig.DEFAULT_PERCDAMP, "d" + c.percdamp())
+        .addIf(c.scaleDtype() == ScaleDtype.FLOAT16, FLOAT16_SCALES);
   }
 
   private static void sparseGptName(SparseGptConfig c, ConfigName id) {
@@ -155,7 +163,8 @@ public final class Methods {
         .addIf(c.targetSparsity() != 0, sparsityPercent(c.targetSparsity()))
         .addIf(c.structured(), c.nmRatio())
         .addIf(c.quantizes() && !c.symmetric(), "asym")
-        .addIf(c.percdamp() != SparseGptConfig.DEFAULT_PERCDAMP, "d" + c.percdamp());
+        .addIf(c.percdamp() != SparseGptConfig.DEFAULT_PERCDAMP, "d" + c.percdamp())
+        .addIf(c.quantizes() && c.scaleDtype() == ScaleDtype.FLOAT16, FLOAT16_SCALES);
   }
 
   /**

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.bitsweep.compress.ConfigException;
 import dev.bitsweep.compress.NmRatio;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -18,9 +19,22 @@ class ConfigTest {
     GptqConfig config = GptqConfig.of(4, 128);
     assertEquals("gptq", config.method());
     assertTrue(config.needsCalibration());
-    assertEquals(List.of("method", "nbits", "group_size", "symmetric", "lazy_batch_size", "percdamp", "act_order"),
-        List.copyOf(config.fields().keySet()));
-    assertEquals(List.of("gptq", 4, 128, true, 128, 0.01, false), List.copyOf(config.fields().values()));
+    assertEquals(List.of("method", "nbits", "group_size", "symmetric", "lazy_batch_size", "percdamp", "act_order",
+        "scale_dtype"), List.copyOf(config.fields().keySet()));
+    assertEquals(List.of("gptq", 4, 128, true, 128, 0.01, false, "float32"), List.copyOf(config.fields().values()));
+  }
+
+  @Test
+  void scaleDtypeParsesRoundTripsAndNamesItselfWhenWrong() {
+    Map<String, Object> fields = new java.util.HashMap<>(Map.of("method", "gptq", "nbits", 3, "scale_dtype", "float16"));
+    GptqConfig gptq = GptqConfig.fromFields(fields);
+    assertEquals(dev.bitsweep.compress.ScaleDtype.FLOAT16, gptq.scaleDtype());
+    assertEquals(gptq, GptqConfig.fromFields(gptq.fields()));
+    RoundToNearestConfig rtn = RoundToNearestConfig.fromFields(Map.of("method", "rtn", "nbits", 5, "scale_dtype", "float16"));
+    assertEquals(dev.bitsweep.compress.ScaleDtype.FLOAT16, rtn.scaleDtype());
+    assertEquals("float16", rtn.fields().get("scale_dtype"));
+    assertField("scale_dtype", () -> RoundToNearestConfig.fromFields(Map.of("method", "rtn", "nbits", 5,
+        "scale_dtype", "bf16")));
   }
 
   @Test
@@ -38,8 +52,8 @@ class ConfigTest {
     SparseGptConfig unstructured = SparseGptConfig.unstructured(0.5);
     assertEquals("sparsegpt", unstructured.method());
     assertTrue(unstructured.needsCalibration());
-    assertEquals(List.of("method", "target_sparsity", "n_m_ratio", "nbits", "symmetric", "lazy_batch_size", "percdamp"),
-        List.copyOf(unstructured.fields().keySet()));
+    assertEquals(List.of("method", "target_sparsity", "n_m_ratio", "nbits", "symmetric", "lazy_batch_size", "percdamp",
+        "scale_dtype"), List.copyOf(unstructured.fields().keySet()));
     assertNull(unstructured.fields().get("n_m_ratio"));
     assertNull(unstructured.fields().get("nbits"));
     SparseGptConfig twoOfFour = SparseGptConfig.nOfM(2, 4).withQuantization(4, false);

@@ -35,6 +35,34 @@ class LinearQuantizerTest {
   }
 
   @Test
+  void float16ScalesAreRoundedBeforeTheCodesAreComputed() {
+    // max |w| = 1: scale 1/127 = 0.007874016 rounds to the float16 value 0.0078735351...; 1 / that = 127.0077 -> 127
+    WeightMatrix w = matrix(1, 4, 1f, -0.5f, 0.25f, 0.0787f);
+    LinearQuantizeConfig config = LinearQuantizeConfig.builder().dtype(QuantDtype.INT8)
+        .granularity(LinearQuantizeConfig.Granularity.PER_TENSOR).scaleDtype(ScaleDtype.FLOAT16).build();
+    QuantizedWeights q = LinearQuantizer.quantize(config, w);
+    float half = Float16.toFloat(Float16.fromFloat(1f / 127));
+    assertEquals(Float.floatToRawIntBits(half), Float.floatToRawIntBits(q.scales()[0]));
+    assertTrue(q.float16Scales());
+    int[] expected = new int[4];
+    for (int i = 0; i < 4; i++) {
+      expected[i] = (int) Math.max(-128, Math.min(127, Math.rint(w.values()[i] / half)));
+    }
+    assertArrayEquals(expected, codes(q));
+    assertEquals(4 + 2, q.payloadBytes(), "four 8-bit codes and one 2-byte scale");
+    assertEquals("float16", config.fields().get("scale_dtype"));
+    assertEquals(config, LinearQuantizeConfig.fromFields(config.fields()));
+  }
+
+  @Test
+  void float16ScalesNeverVanishAndRefuseTheUnrepresentable() {
+    assertEquals(0x1p-24f, ScaleDtype.FLOAT16.round(1e-12f));
+    assertEquals(0.1f, ScaleDtype.FLOAT32.round(0.1f));
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> ScaleDtype.FLOAT16.round(1e5f));
+    assertTrue(error.getMessage().contains("scale_dtype: float32"), error.getMessage());
+  }
+
+  @Test
   void symmetricInt4PerChannelUsesMaxOverSeven() {
     WeightMatrix w = matrix(2, 4, 7f, 3.5f, -3.5f, 2.5f, -14f, 1f, 3f, 5f);
     QuantizedWeights q = LinearQuantizer.quantize(config(LinearQuantizeConfig.Mode.LINEAR_SYMMETRIC,

@@ -11,11 +11,13 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bitsweep.TestModels;
+import dev.bitsweep.calibrate.RoundToNearest;
 import dev.bitsweep.compress.CompressedWeights;
 import dev.bitsweep.compress.DenseWeights;
 import dev.bitsweep.compress.LinearQuantizeConfig;
 import dev.bitsweep.compress.LinearQuantizer;
 import dev.bitsweep.compress.QuantDtype;
+import dev.bitsweep.compress.ScaleDtype;
 import dev.bitsweep.compress.WeightError;
 import dev.bitsweep.compress.WeightMatrix;
 import dev.bitsweep.layer.Layer;
@@ -132,6 +134,47 @@ class PackagerTest {
     float[] original = run(MODEL.path());
     double snr = WeightError.snrDb(original, y);
     assertTrue(snr > 30, "int8 per channel keeps the output: " + snr + " dB");
+  }
+
+  @Test
+  void nBitCodesAndFloat16ScalesArePackagedAtTheirWidthAndDecodeExactly() throws Exception {
+    long params = 64 * 128 + 128 * 32;
+    int rows = 128 + 32; // output channels of fc1 and fc2
+    Map<String, Function<WeightMatrix, CompressedWeights>> configs = new java.util.LinkedHashMap<>();
+    configs.put("rtn 3-bit per channel", w -> RoundToNearest.quantize(w, 3, 0, true));
+    configs.put("rtn 5-bit g32 asymmetric float16 scales", w -> RoundToNearest.quantize(w, 5, 32, false,
+        ScaleDtype.FLOAT16));
+    configs.put("int4 per-block 32 float16 scales", w -> LinearQuantizer.quantize(LinearQuantizeConfig.builder()
+        .dtype(QuantDtype.INT4).perBlock(32).scaleDtype(ScaleDtype.FLOAT16).build(), w));
+    // codes at their width + scales (+ zero points at the code width), per the formula, not payloadBytes()
+    Map<String, Long> formula = Map.of(
+        "rtn 3-bit per channel", params * 3 / 8 + rows * 4L,
+        "rtn 5-bit g32 asymmetric float16 scales", params * 5 / 8 + (params / 32) * 2 + (params / 32) * 5 / 8,
+        "int4 per-block 32 float16 scales", params * 4 / 8 + (params / 32) * 2);
+    int n = 0;
+    for (var config : configs.entrySet()) {
+      List<LayerWeights> layers = each(config.getValue());
+      Path at = dir.resolve("n" + n++);
+      Packager.Written written = Packager.write(MODEL, layers, provenance(config.getKey()), at);
+      long expected = formula.get(config.getKey());
+      long payload = layers.stream().mapToLong(l -> l.weights().payloadBytes()).sum();
+      assertEquals(expected, payload, config.getKey() + ": payload");
+      // decode nodes (about 50 bytes each), names and the Casts back to float16: at most 2560 bytes per layer, as in
+      // CodeWidthTest (up to three bit planes and packed zero points; the byte tables are shared by the two layers)
+      assertTrue(written.storedBytes() >= expected && written.storedBytes() <= expected + 2 * 2560,
+          config.getKey() + ": stored " + written.storedBytes() + " bytes, formula " + expected);
+      assertEquals(8.0 * written.storedBytes() / params, written.bitsPerWeight(), 0.0);
+      List<LayerWeights> dense = layers.stream()
+          .map(l -> new LayerWeights(l.layer(), new DenseWeights(l.weights().decompress()), l.weightSnrDb())).toList();
+      Packager.Written reference = Packager.write(MODEL, dense, provenance("dense"), at.resolveSibling("dense" + n));
+      byte[] packagedBytes = Files.readAllBytes(written.modelFile());
+      byte[] referenceBytes = Files.readAllBytes(reference.modelFile());
+      for (Layer layer : INVENTORY.layers()) {
+        assertArrayEquals(OrtDecode.decodeWeight(referenceBytes, layer.tensorName()),
+            OrtDecode.decodeWeight(packagedBytes, layer.tensorName()), config.getKey() + " " + layer.name());
+      }
+      assertArrayEquals(run(reference.modelFile()), run(written.modelFile()), config.getKey());
+    }
   }
 
   @Test

@@ -21,6 +21,8 @@ import java.util.List;
  *   <tr><td>lut-int8-dq</td><td>DequantizeLinear (per-axis)</td><td>13 (10 for one group)</td><td>1.6</td><td>int8/uint8 table with per-group scale and zero point</td></tr>
  *   <tr><td>lut-int8-arith</td><td>Cast Sub Mul</td><td>7</td><td>1.0</td><td>the same table below opset 13</td></tr>
  *   <tr><td>channel-scale</td><td>(Cast) Mul</td><td>7</td><td>1.0</td><td>per-output-channel scales of palettization</td></tr>
+ *   <tr><td>scale-fp16</td><td>Cast</td><td>7</td><td>1.0</td><td>quantization scales stored as float16 (every
+ *       scale a float16 value), widened exactly to float before the dequantization</td></tr>
  *   <tr><td>dq-tensor</td><td>DequantizeLinear</td><td>10</td><td>1.0</td><td>int8/uint8 codes, one scale</td></tr>
  *   <tr><td>dq-axis</td><td>DequantizeLinear axis=0</td><td>13</td><td>1.6</td><td>int8/uint8 codes, per-channel scales</td></tr>
  *   <tr><td>dq-int4</td><td>DequantizeLinear on INT4/UINT4 tensors</td><td>21</td><td>1.20</td><td>4-bit codes stored as ONNX INT4/UINT4</td></tr>
@@ -52,6 +54,7 @@ public enum EncodingCatalog {
   LUT_INT8_DQ_AXIS("lut-int8-dq-axis", 13, "1.6", "DequantizeLinear"),
   LUT_INT8_ARITH("lut-int8-arith", 7, "1.0", "Cast", "Sub", "Mul"),
   CHANNEL_SCALE("channel-scale", 7, "1.0", "Cast", "Mul"),
+  SCALE_FP16("scale-fp16", 7, "1.0", "Cast"),
   DQ_TENSOR("dq-tensor", 10, "1.0", "DequantizeLinear"),
   DQ_AXIS("dq-axis", 13, "1.6", "DequantizeLinear"),
   DQ_INT4("dq-int4", 21, "1.20", "DequantizeLinear"),

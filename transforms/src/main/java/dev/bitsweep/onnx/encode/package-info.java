@@ -12,8 +12,9 @@
  *       by one Gather per plane from a 256-entry byte table; per-group tables through an index offset into one flat
  *       table; fp16/fp32 tables, or int8/uint8 tables dequantized per group; vector entries for cluster_dim &gt; 1;
  *       per-channel scales by a Mul.</li>
- *   <li>Quantized: DequantizeLinear per-tensor (opset 10), per-axis (13), INT4/UINT4 and blocked (21); otherwise
- *       4-bit codes unpacked from uint8 and {@code (float) (q - zp) * scale} by Cast/Sub/Mul.</li>
+ *   <li>Quantized: codes at their grid's width (int8/uint8; INT4/UINT4 from opset 21; 2/3/5/6/7-bit and older
+ *       4-bit as bit planes like palette indices); DequantizeLinear per-tensor (opset 10), per-axis (13), blocked
+ *       (21), otherwise {@code (float) (q - zp) * scale} by Cast/Sub/Mul; float16 scales cast to float first.</li>
  *   <li>Sparse: the mask as a 1-bit plane plus only the kept values/codes (one filler in front);
  *       {@code kept[prefixSum(mask)]} by CumSum (11) or blocked triangular MatMuls below, then the mask applied with
  *       Where (9) or an exact Mul/Add form.</li>

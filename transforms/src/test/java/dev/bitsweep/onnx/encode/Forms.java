@@ -64,10 +64,18 @@ final class Forms {
 
   static QuantizedWeights quantized(int rows, int cols, QuantDtype dtype, Granularity granularity, int blockSize,
       boolean symmetric, long seed) {
+    return quantized(rows, cols, dtype, dtype.bits(), granularity, blockSize, symmetric, false, seed);
+  }
+
+  /** Random codes of a {@code codeBits}-bit grid in a {@code dtype} container; float16 scales when asked. */
+  static QuantizedWeights quantized(int rows, int cols, QuantDtype dtype, int codeBits, Granularity granularity,
+      int blockSize, boolean symmetric, boolean float16Scales, long seed) {
     Random rnd = new Random(seed);
+    int min = dtype.signed() ? -(1 << (codeBits - 1)) : 0;
+    int max = dtype.signed() ? (1 << (codeBits - 1)) - 1 : (1 << codeBits) - 1;
     byte[] codes = new byte[rows * cols];
     for (int i = 0; i < codes.length; i++) {
-      codes[i] = (byte) (dtype.min() + rnd.nextInt(dtype.max() - dtype.min() + 1));
+      codes[i] = (byte) (min + rnd.nextInt(max - min + 1));
     }
     int count = switch (granularity) {
       case PER_TENSOR -> 1;
@@ -78,11 +86,14 @@ final class Forms {
     int[] zeroPoints = symmetric ? null : new int[count];
     for (int i = 0; i < count; i++) {
       scales[i] = 0.0005f + rnd.nextFloat() * 0.2f;
+      if (float16Scales) {
+        scales[i] = Float16.round(scales[i]);
+      }
       if (!symmetric) {
-        zeroPoints[i] = dtype.min() + rnd.nextInt(dtype.max() - dtype.min() + 1);
+        zeroPoints[i] = min + rnd.nextInt(max - min + 1);
       }
     }
-    return new QuantizedWeights(rows, cols, dtype, granularity, blockSize, codes, scales, zeroPoints);
+    return new QuantizedWeights(rows, cols, dtype, granularity, blockSize, codes, scales, zeroPoints, codeBits);
   }
 
   static DenseWeights dense(int rows, int cols, long seed) {

@@ -79,6 +79,26 @@ class WeightEncoderTest {
         () -> Forms.quantized(6, 10, QuantDtype.INT4, Granularity.PER_CHANNEL, 0, true, 29)));
     cases.add(new Case("uint8 per-block 4 asymmetric conv layout", shape(12, 2, 2, 2), 0,
         () -> Forms.quantized(12, 8, QuantDtype.UINT8, Granularity.PER_BLOCK, 4, false, 30)));
+    // n-bit grids (gptq / rtn) stored at their width, and float16 scales
+    for (int bits : new int[] {2, 3, 5, 6, 7}) {
+      QuantDtype signed = bits <= 4 ? QuantDtype.INT4 : QuantDtype.INT8;
+      QuantDtype unsigned = bits <= 4 ? QuantDtype.UINT4 : QuantDtype.UINT8;
+      cases.add(new Case(bits + "-bit per-channel symmetric", shape(9, 13), 0,
+          () -> Forms.quantized(9, 13, signed, bits, Granularity.PER_CHANNEL, 0, true, false, 60 + bits)));
+      cases.add(new Case(bits + "-bit per-block 8 asymmetric fp16 scales, ragged", shape(6, 20), 0,
+          () -> Forms.quantized(6, 20, unsigned, bits, Granularity.PER_BLOCK, 8, false, true, 70 + bits)));
+      cases.add(new Case(bits + "-bit per-block 4 asymmetric, many zero points, matmul layout", shape(40, 12), 1,
+          () -> Forms.quantized(12, 40, unsigned, bits, Granularity.PER_BLOCK, 4, false, false, 80 + bits)));
+    }
+    cases.add(new Case("int4 per-block 32 fp16 scales", shape(4, 64), 0,
+        () -> Forms.quantized(4, 64, QuantDtype.INT4, 4, Granularity.PER_BLOCK, 32, true, true, 90)));
+    cases.add(new Case("int8 per-channel fp16 scales asymmetric", shape(8, 10), 0,
+        () -> Forms.quantized(8, 10, QuantDtype.INT8, 8, Granularity.PER_CHANNEL, 0, false, true, 91)));
+    cases.add(new Case("uint4 per-tensor fp16 scale", shape(5, 5), 0,
+        () -> Forms.quantized(5, 5, QuantDtype.UINT4, 4, Granularity.PER_TENSOR, 0, false, true, 92)));
+    cases.add(new Case("sparse 3-bit per-channel", shape(8, 16), 0,
+        () -> Forms.sparse(Forms.quantized(8, 16, QuantDtype.INT4, 3, Granularity.PER_CHANNEL, 0, true, false, 93),
+            0.5, 12)));
 
     cases.add(new Case("dense", shape(5, 6), 1, () -> Forms.dense(6, 5, 40)));
     cases.add(new Case("dense fp16 weight", shape(5, 6), 0, DecodeGraph.FLOAT16, () -> Forms.dense(5, 6, 41)));
