@@ -54,6 +54,27 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads for --eval (default 1).")
   int threads;
 
+  @Option(names = "--sweep-size", paramLabel = "COUNT", description = {"Instead: generate an LLM-shaped model of about",
+      "COUNT parameters (125M, 350M, 1.3B; external data) and sweep it on embedded Flink (int8 per channel, int4",
+      "block 32; --kmeans adds k-means 4-bit g16), printing wall time per stage, peak heap and peak process RSS."})
+  String sweepSize;
+
+  @Option(names = "--sweep-dir", paramLabel = "DIR",
+      description = "Where --sweep-size writes the model and the sweep (new or empty; default bitsweep-bench/COUNT).")
+  java.nio.file.Path sweepDir;
+
+  @Option(names = "--vocab", defaultValue = "32000", description = "Vocabulary of the --sweep-size model (default 32000).")
+  int vocab;
+
+  @Option(names = "--sequences", defaultValue = "32", description = "Eval sequences for --sweep-size (default 32).")
+  int sequences;
+
+  @Option(names = "--sequence-length", defaultValue = "128", description = "Tokens per sequence (default 128).")
+  int sequenceLength;
+
+  @Option(names = "--kmeans", description = "Add k-means 4-bit per grouped channel (g16) to the --sweep-size configs.")
+  boolean kmeans;
+
   @Option(names = "--overhead", paramLabel = "DIR", description = {"Instead: the fixed cost of a sweep on embedded Flink:",
       "a trivial 1-config sweep of DIR/model.onnx over DIR/eval (e.g. calibration-data/digits) run --runs times in this",
       "JVM, phase by phase (JVM start, planning, job incl. MiniCluster start and submission, publishing + report)."})
@@ -64,6 +85,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (sweepSize != null) {
+      return sweepBench();
+    }
     if (overhead != null) {
       if (runs < 1) {
         throw new CommandLine.ParameterException(command.commandLine(), "--runs must be >= 1, got " + runs);
@@ -103,5 +127,32 @@ final class BenchCommand implements Callable<Integer> {
       dev.bitsweep.bench.CalibrationBenchmark.main(calibrationArgs.toArray(String[]::new));
     }
     return ExitCodes.OK;
+  }
+
+  private int sweepBench() throws Exception {
+    dev.bitsweep.lm.LlmShape shape;
+    try {
+      shape = dev.bitsweep.lm.LlmShape.forParams(dev.bitsweep.lm.LlmShape.parseParams(sweepSize), vocab);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(command.commandLine(), "--sweep-size: " + e.getMessage());
+    }
+    if (sequences < 1 || sequenceLength < 2) {
+      throw new CommandLine.ParameterException(command.commandLine(),
+          "--sequences must be >= 1 and --sequence-length >= 2");
+    }
+    java.nio.file.Path dir = sweepDir != null ? sweepDir : java.nio.file.Path.of("bitsweep-bench", sweepSize);
+    if (java.nio.file.Files.exists(dir)) {
+      try (var entries = java.nio.file.Files.list(dir)) {
+        if (entries.findAny().isPresent()) {
+          throw new CommandLine.ParameterException(command.commandLine(), "--sweep-dir " + dir
+              + " is not empty; give a new or empty directory (nothing was written)");
+        }
+      } catch (java.nio.file.NotDirectoryException e) {
+        throw new CommandLine.ParameterException(command.commandLine(), "--sweep-dir " + dir + " is a file");
+      }
+    }
+    SweepBench.Result result = SweepBench.run(shape, dir, sequences, sequenceLength, kmeans, System.out);
+    System.out.print(result.format());
+    return result.runs().stream().allMatch(r -> "ok".equals(r.status())) ? ExitCodes.OK : 1;
   }
 }

@@ -24,7 +24,8 @@ import org.apache.beam.sdk.values.PCollection;
  * Compresses every planned (config, layer) task. Like an IO's read, it is rooted at the pipeline's start: its tasks
  * are the splits of a {@link LayerTaskSource}, so workers pull them one at a time, heaviest first. Workers read the
  * layer's weights from the model file, and the calibration statistics from the statistics cache, themselves. A task
- * that fails yields a compressed layer that says why; it never fails the job.
+ * that fails yields a compressed layer that says why; it never fails the job. Compressed weights go to the sweep's
+ * {@link LayerStore}; the output elements carry their key, sizes and metrics only.
  *
  * <pre>{@code
  * CompressLayers.of(plan, tasks).withStatistics(calibration).withThreadsPerTask(2)
@@ -92,7 +93,7 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
       if (reused != null) {
         Progress.mark(plan.stagingDir(), ResumeCache.REUSED_COMPRESS, task.configId() + "--" + task.layer().name());
         Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());
-        out.output(KV.of(task.configId(), reused));
+        out.output(KV.of(task.configId(), stored(reused)));
         return;
       }
       long start = System.nanoTime();
@@ -109,14 +110,20 @@ public final class CompressLayers extends PTransform<PBegin, PCollection<KV<Stri
             : OutputError.of(original, decoded, layerStatistics.hessian());
         result = new CompressedLayer(task.configId(), task.layer(), weights,
             WeightError.snrDb(original, decoded), WeightError.sparsity(decoded), outputError, compression.percdampUsed(),
-            seconds(start), null, task.fallback());
+            seconds(start), null, task.fallback(), null);
       } catch (RuntimeException e) {
         result = new CompressedLayer(task.configId(), task.layer(), null, Double.NaN, Double.NaN, null, null, seconds(start),
-            "layer " + task.layer().name() + ": " + e.getMessage(), task.fallback());
+            "layer " + task.layer().name() + ": " + e.getMessage(), task.fallback(), null);
       }
       ResumeCache.storeCompressed(plan, task, result);
+      CompressedLayer element = stored(result);
       Progress.mark(plan.stagingDir(), "compress", task.configId() + "--" + task.layer().name());
-      out.output(KV.of(task.configId(), result));
+      out.output(KV.of(task.configId(), element));
+    }
+
+    /** The layer as it travels on: its weights in the layer store, only their key in the element. */
+    private CompressedLayer stored(CompressedLayer layer) {
+      return layer.failed() ? layer : layer.stored(LayerStore.put(plan.stagingDir(), layer.weights()));
     }
   }
 

@@ -13,6 +13,7 @@ import dev.bitsweep.packaging.Packager;
 import dev.bitsweep.packaging.Provenance;
 import dev.bitsweep.spec.SweepConfig;
 import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,9 +48,10 @@ final class PackageWriter {
     }
     if (error == null) {
       try {
-        Packager.Written written = Packager.write(WorkerCache.model(plan.modelPath()), weights(layers),
+        Packager.Written written = Packager.write(WorkerCache.model(plan.modelPath()), weights(plan, layers),
             provenance(plan, config), forgotten(packageDir(plan.stagingDir(), config.configId())),
-            config.quantizesActivations() ? activationStep(plan, config, activations) : null);
+            config.quantizesActivations() ? activationStep(plan, config, activations) : null,
+            plan.packageExternalDataBytes());
         List<LayerResult> results = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
           EncodedLayer encoded = written.encodings().get(i);
@@ -84,8 +86,24 @@ final class PackageWriter {
         settings.fields(), QdqInserter.MIN_OPSET, SessionSettings.QDQ_FUSED.text());
   }
 
-  private static List<LayerWeights> weights(List<CompressedLayer> layers) {
-    return layers.stream().map(l -> new LayerWeights(l.layer(), l.weights(), l.weightSnrDb(), l.fallback())).toList();
+  /**
+   * The layers' weights, each read from the layer store only when the packager reaches it, so that one config's
+   * compressed layers are never all in the heap at once.
+   */
+  private static List<LayerWeights> weights(SweepPlan plan, List<CompressedLayer> layers) {
+    return new AbstractList<>() {
+      @Override
+      public LayerWeights get(int index) {
+        CompressedLayer layer = layers.get(index);
+        return new LayerWeights(layer.layer(), layer.weights(plan.stagingDir()), layer.weightSnrDb(),
+            layer.fallback());
+      }
+
+      @Override
+      public int size() {
+        return layers.size();
+      }
+    };
   }
 
   private static Provenance provenance(SweepPlan plan, SweepConfig config) {

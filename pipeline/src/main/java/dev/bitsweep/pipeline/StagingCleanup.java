@@ -1,6 +1,7 @@
 package dev.bitsweep.pipeline;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -32,11 +33,29 @@ final class StagingCleanup {
     publishing.run();
   }
 
+  /**
+   * Tasks still running may be writing into the staging area while it is removed (a compressed layer going into the
+   * layer store); they stop writing once its owner file is gone, so passes until it stays gone remove what they left.
+   */
   private synchronized void cleanUp() {
-    try {
-      Publisher.deleteRecursively(staging);
-    } catch (IOException | RuntimeException e) {
-      // the next run in this output directory removes it (StagingAreas.removeStale)
+    int quiet = 0;
+    for (int pass = 0; pass < 50 && quiet < 3; pass++) {
+      if (Files.exists(staging)) {
+        quiet = 0;
+        try {
+          Publisher.deleteRecursively(staging);
+        } catch (IOException | RuntimeException e) {
+          // retried; failing that, the next run in this output directory removes it (StagingAreas.removeStale)
+        }
+      } else {
+        quiet++;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.bitsweep.pipeline;
 import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.spec.SweepSpec;
+import dev.bitsweep.packaging.Packager;
 import java.io.Serializable;
 import java.util.List;
 
@@ -14,7 +15,7 @@ public record SweepPlan(
     String sweepId,
     String modelPath,
     String modelSha256,
-    long modelBytes,
+    long modelBytes,  // the model's size on disk: the .onnx file plus its external data files
     int modelOpset,
     List<ModelInput> modelInputs,
     String evalDataPath,
@@ -27,7 +28,8 @@ public record SweepPlan(
     List<SkippedTensor> skipped,
     String bitsweepVersion,
     List<SweepPlanner.LayerSkip> configSkips,
-    List<Integer> sequenceStarts)
+    List<Integer> sequenceStarts,
+    long packageExternalDataBytes)
     implements Serializable {
 
   public SweepPlan {
@@ -61,6 +63,16 @@ public record SweepPlan(
       String bitsweepVersion) {
     this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
         evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(), List.of());
+  }
+
+  /** A plan whose packages use the default external-data threshold. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion, List<Integer> sequenceStarts) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, sequenceStarts,
+        Packager.DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
   /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */

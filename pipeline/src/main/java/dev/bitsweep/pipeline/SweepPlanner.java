@@ -15,6 +15,7 @@ import dev.bitsweep.layer.SkippedTensor;
 import dev.bitsweep.methods.Fallback;
 import dev.bitsweep.onnx.ModelException;
 import dev.bitsweep.onnx.OnnxModel;
+import dev.bitsweep.onnx.external.ModelSize;
 import dev.bitsweep.spec.SpecException;
 import dev.bitsweep.spec.SweepConfig;
 import dev.bitsweep.spec.SweepSpec;
@@ -99,9 +100,11 @@ public final class SweepPlanner {
     String sweepId = SweepIds.of(spec, model.sha256(), evalSha, calibrationSha, samples, layout);
     Path out = (outOverride != null ? outOverride : spec.out()).toAbsolutePath().normalize();
     Path staging = StagingAreas.newPath(out, sweepId);
-    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(), model.fileBytes(),
+    SweepPlan plan = new SweepPlan(sweepId, model.path().toAbsolutePath().toString(), model.sha256(),
+        ModelSize.totalBytes(model.path(), model.proto()),
         model.defaultOpset(), inputs, spec.evalData().toString(), evalSha, samples, spec.batchSize(), calibrationSha,
-        spec.task(), staging.toString(), inventory.skipped(), Version.get(), skippedByConfigs, sequenceStarts);
+        spec.task(), staging.toString(), inventory.skipped(), Version.get(), skippedByConfigs, sequenceStarts,
+        spec.packageExternalDataBytes());
     Optional<CalibrationPlan> calibration = spec.calibrationData() == null ? Optional.empty()
         : calibrationPlan(spec, model, inventory.layers(), tasks, capture, calibrationSha, calibrationSamples,
             calibrationStarts, layout, out, statisticsBudgetBytes);

@@ -181,8 +181,8 @@ public final class SweepRunner {
     var spec = sweep.spec();
     var inventory = sweep.inventory();
     console.printf("bitsweep %s: sweep %s%n", Version.get(), sweep.sweepId());
-    console.printf("  model   %s (opset %d, %d layers to compress, %d tensors skipped)%n", spec.model(),
-        sweep.plan().modelOpset(), inventory.layers().size(), inventory.skipped().size());
+    console.printf("  model   %s (%d bytes with external data, opset %d, %d layers to compress, %d tensors skipped)%n",
+        spec.model(), sweep.plan().modelBytes(), sweep.plan().modelOpset(), inventory.layers().size(), inventory.skipped().size());
     for (SkippedTensor skipped : inventory.skipped()) {
       console.printf("          skip %s %s: %s%n", skipped.name(), skipped.shape(), skipped.reason());
     }

@@ -7,6 +7,7 @@ import dev.bitsweep.eval.metrics.Metrics;
 import dev.bitsweep.layer.LayerFinder;
 import dev.bitsweep.methods.Fallback;
 import dev.bitsweep.methods.Methods;
+import dev.bitsweep.packaging.Packager;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +39,8 @@ public record SweepSpec(
     Path out,
     List<SweepConfig> configs,
     Map<String, Object> taskFields,
-    Path labels)
+    Path labels,
+    long packageExternalDataBytes)
     implements Serializable {
 
   /**
@@ -54,7 +56,8 @@ public record SweepSpec(
   }
 
   static final List<String> TOP_KEYS = List.of("name", "model", "task", "eval_data", "eval_samples", "batch_size",
-      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search", "inputs");
+      "calibration_data", "calibration_samples", "weight_threshold", "out", "configs", "grid", "search", "inputs",
+      "package_external_data_bytes");
   private static final List<String> RULE_KEYS = List.of("id", "op_types", "layers", "fallback");
 
   /** Keys of a {@code task:} map; {@code name} is the task, the rest its fields. */
@@ -65,6 +68,9 @@ public record SweepSpec(
     Objects.requireNonNull(model, "model");
     configs = List.copyOf(configs);
     taskFields = taskFields == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(taskFields));
+    if (packageExternalDataBytes < 1) {
+      throw new IllegalArgumentException("package_external_data_bytes must be >= 1, got " + packageExternalDataBytes);
+    }
   }
 
   /** The model output the task's metrics read, or null for the model's first output. */
@@ -109,6 +115,12 @@ public record SweepSpec(
     if (weightThreshold < 0) {
       throw top.get("weight_threshold").error("weight_threshold must be >= 0 elements");
     }
+    long packageExternalDataBytes = top.containsKey("package_external_data_bytes")
+        ? top.get("package_external_data_bytes").integer() : Packager.DEFAULT_EXTERNAL_DATA_BYTES;
+    if (packageExternalDataBytes < 1) {
+      throw top.get("package_external_data_bytes").error("package_external_data_bytes must be >= 1 (packages larger"
+          + " than this many bytes are written with external data; default " + Packager.DEFAULT_EXTERNAL_DATA_BYTES + ")");
+    }
     Path out = top.containsKey("out") ? Path.of(top.get("out").text()) : Path.of("bitsweep-out", name);
 
     List<SweepConfig> configs = new ArrayList<>();
@@ -138,7 +150,8 @@ public record SweepSpec(
       }
     }
     return new SweepSpec(name, specFile.toAbsolutePath(), model, task, evalData, evalSamples, batchSize,
-        calibrationData, calibrationSamples, weightThreshold, out, configs, taskFields, labels);
+        calibrationData, calibrationSamples, weightThreshold, out, configs, taskFields, labels,
+        packageExternalDataBytes);
   }
 
   private static Task task(YamlNode node) {

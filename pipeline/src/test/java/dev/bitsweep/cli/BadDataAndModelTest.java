@@ -185,6 +185,47 @@ class BadDataAndModelTest {
     }
   }
 
+  /**
+   * The all-external fixture (onnx 1.12: w1, b1, w2, b2 and the Constant 'mix' in model.onnx.data, in that order)
+   * with its data file missing, cut inside w1, or (with the length entries dropped, as onnx may write them) cut by
+   * 4 bytes inside the last tensor: exit 2 naming the tensor, nothing published.
+   */
+  @Test
+  void externalDataMissingOrShorterThanATensor() throws IOException {
+    Path fixture = Fixtures.repositoryRoot().resolve("transforms/src/test/resources/external-data/all");
+    Path root = temp.toRealPath();
+    Path modelDir = Files.createDirectories(root.resolve("model"));
+    Path model = modelDir.resolve("model.onnx");
+    Path data = modelDir.resolve("model.onnx.data");
+    Files.copy(fixture.resolve("model.onnx"), model);
+    Path eval = Files.createDirectories(root.resolve("eval"));
+    writeFloat32Npy(eval.resolve("x.npy"), 4, 64);
+    Path spec = spec(model, eval, "agreement");
+    String prefix = "model file " + model + ": the external data of tensor ";
+
+    expectBadInput(spec, prefix + "'w1' has location 'model.onnx.data', but " + data + " does not exist; keep the data"
+        + " file beside the model (same directory, same name)");
+
+    byte[] bytes = Files.readAllBytes(fixture.resolve("model.onnx.data"));
+    Files.write(data, java.util.Arrays.copyOf(bytes, 1000));
+    expectBadInput(spec, prefix + "'w1' has offset 0 and length 32768, past the end of " + data + " (1000 bytes);"
+        + " the data file does not belong to this model or is truncated");
+
+    var withoutLengths = dev.bitsweep.onnx.proto.Onnx.ModelProto.parseFrom(Files.readAllBytes(model)).toBuilder();
+    withoutLengths.getGraphBuilder().getInitializerBuilderList().forEach(BadDataAndModelTest::dropLength);
+    withoutLengths.getGraphBuilder().getNodeBuilderList().forEach(node -> node.getAttributeBuilderList().stream()
+        .filter(a -> a.hasT()).forEach(a -> dropLength(a.getTBuilder())));
+    Files.write(model, withoutLengths.build().toByteArray());
+    Files.write(data, java.util.Arrays.copyOf(bytes, bytes.length - 4));
+    expectBadInput(spec, prefix + "'mix' needs 1024 bytes from offset 41536, past the end of " + data + " ("
+        + (bytes.length - 4) + " bytes); the data file does not belong to this model or is truncated");
+  }
+
+  private static void dropLength(dev.bitsweep.onnx.proto.Onnx.TensorProto.Builder tensor) {
+    var kept = tensor.getExternalDataList().stream().filter(e -> !e.getKey().equals("length")).toList();
+    tensor.clearExternalData().addAllExternalData(kept);
+  }
+
   private static void writeFloat32Npy(Path file, int rows, int cols) throws IOException {
     String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }";
     header += " ".repeat(63 - (10 + header.length()) % 64) + "\n";

@@ -118,6 +118,16 @@ class SweepSpecTest {
     assertEquals(SweepSpec.Task.AGREEMENT, spec.task());
     assertNull(spec.calibrationData());
     assertEquals(100, read("weight_threshold: 100\nconfigs:\n  - method: prune\n").weightThreshold());
+    assertEquals(1L << 30, spec.packageExternalDataBytes());
+    assertEquals(4096, read("package_external_data_bytes: 4096\nconfigs:\n  - method: prune\n")
+        .packageExternalDataBytes());
+  }
+
+  @Test
+  void theExternalDataThresholdIsAtLeastOneByte() {
+    assertEquals(dir.resolve("spec.yaml") + ":3: package_external_data_bytes: package_external_data_bytes must be >= 1"
+        + " (packages larger than this many bytes are written with external data; default 1073741824)",
+        error("package_external_data_bytes: 0\nconfigs:\n  - method: prune\n"));
   }
 
   @Test

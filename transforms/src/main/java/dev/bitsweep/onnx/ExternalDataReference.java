@@ -1,5 +1,6 @@
 package dev.bitsweep.onnx;
 
+import dev.bitsweep.onnx.external.ExternalDataWriter;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,6 +83,15 @@ public record ExternalDataReference(String tensor, Path file, long offset, long 
     if (offset > fileBytes) {
       throw error(modelFile, name, "has offset " + offset + ", past the end of " + file + " (" + fileBytes
           + " bytes); the data file does not belong to this model or is truncated");
+    }
+    long needed = ExternalDataWriter.expectedBytes(tensor);
+    if (length >= 0 && needed >= 0 && length != needed) {
+      throw error(modelFile, name, "has length " + length + ", but its shape " + tensor.getDimsList() + " and type "
+          + DataType.name(tensor.getDataType()) + " need " + needed + " bytes; the model file is corrupt: export it again");
+    }
+    if (length < 0 && needed >= 0 && needed > fileBytes - offset) {
+      throw error(modelFile, name, "needs " + needed + " bytes from offset " + offset + ", past the end of " + file
+          + " (" + fileBytes + " bytes); the data file does not belong to this model or is truncated");
     }
     if (length >= 0 && length > fileBytes - offset) {
       throw error(modelFile, name, "has offset " + offset + " and length " + length + ", past the end of " + file

@@ -8,30 +8,54 @@ import dev.bitsweep.onnx.GraphPath;
 import dev.bitsweep.onnx.OnnxModel;
 import dev.bitsweep.onnx.encode.EncodedLayer;
 import dev.bitsweep.onnx.encode.WeightEncoder;
+import dev.bitsweep.onnx.external.ByteSource;
+import dev.bitsweep.onnx.external.ExternalDataWriter;
+import dev.bitsweep.onnx.external.FileRegion;
+import dev.bitsweep.onnx.external.ModelSize;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
  * Writes one config's package into a directory: {@code model.onnx}, the original model with each compressed layer
  * replaced by its encoding (whose output keeps the weight's name and dtype, so consumers are untouched), and
  * {@code manifest.json}. The model file is written before the manifest, each atomically.
+ *
+ * <p>A package uses ONNX external data ({@code model.onnx} plus {@code model.onnx.data} beside it, tensors of at
+ * least 1 KiB at 4 KiB-aligned offsets, streamed by {@link ExternalDataWriter}) when the source model keeps any
+ * tensor externally or when the package inline would be larger than the external-data threshold (1 GiB by default);
+ * otherwise it is one self-contained {@code model.onnx}.
  */
 public final class Packager {
   public static final String MODEL_FILE = "model.onnx";
   public static final String MANIFEST_FILE = "manifest.json";
+  /** The external data file of a package that uses external data, beside {@link #MODEL_FILE}. */
+  public static final String DATA_FILE = MODEL_FILE + ".data";
+  /** Packages larger than this inline are written with external data. */
+  public static final long DEFAULT_EXTERNAL_DATA_BYTES = 1L << 30;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** A written package. */
+  /**
+   * A written package.
+   *
+   * @param fileBytes the package's size on disk: model.onnx plus its data file
+   * @param dataFile the external data file, or null when the package is one self-contained model.onnx
+   */
   public record Written(Path modelFile, long fileBytes, long storedBytes, long params, int minOpset,
-      List<EncodedLayer> encodings) {
+      List<EncodedLayer> encodings, Path dataFile) {
     public Written {
       encodings = List.copyOf(encodings);
     }
@@ -57,7 +81,7 @@ public final class Packager {
    * @throws UncheckedIOException when the files cannot be written
    */
   public static Written write(OnnxModel model, List<LayerWeights> layers, Provenance provenance, Path dir) {
-    return write(model, layers, provenance, dir, null);
+    return write(model, layers, provenance, dir, null, DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
   /**
@@ -65,9 +89,14 @@ public final class Packager {
    * model (QDQ insertion); the manifest records its description and the session settings it is measured with.
    *
    * @param activations null for a weight-only package (at least one layer then); else it may have no layers
+   * @param externalDataBytes a package whose inline model.onnx would be larger than this many bytes is written with
+   *     external data (at least 1)
    */
   public static Written write(OnnxModel model, List<LayerWeights> layers, Provenance provenance, Path dir,
-      ActivationStep activations) {
+      ActivationStep activations, long externalDataBytes) {
+    if (externalDataBytes < 1) {
+      throw new IllegalArgumentException("the external-data threshold must be at least 1 byte, got " + externalDataBytes);
+    }
     if (layers.isEmpty() && activations == null) {
       throw new IllegalArgumentException("a package needs at least one compressed layer");
     }
@@ -78,26 +107,45 @@ public final class Packager {
     long storedBytes = 0;
     long params = 0;
     int minOpset = 1;
-    for (LayerWeights compressed : layers) {
-      Layer layer = compressed.layer();
-      Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(), layer.graphPath());
-      EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
-          compressed.weights());
-      encodings.add(encoded);
-      storedBytes += encoded.storedBytes();
-      params += layer.params();
-      minOpset = Math.max(minOpset, encoded.minOpset());
-      entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb(), compressed.fallback()));
-    }
     Path modelFile = dir.resolve(MODEL_FILE);
-    try {
-      Files.createDirectories(dir);
+    // A package that will use external data anyway moves each layer's encoded bytes out of the heap as soon as the
+    // layer is encoded; the activation rewrite needs the whole graph, so those packages keep them until the end.
+    boolean spill = activations == null && usesExternalData(model);
+    try (Spill spilled = spill ? Spill.open(dir) : null) {
+      for (LayerWeights compressed : layers) {
+        Layer layer = compressed.layer();
+        Onnx.GraphProto.Builder graph = GraphPath.resolve(model.proto().getGraph(), builder.getGraphBuilder(),
+            layer.graphPath());
+        Set<String> before = spill ? initializerNames(graph) : Set.of();
+        EncodedLayer encoded = encoder.encode(graph, layer.tensorName(), layer.shape(), layer.outputAxis(),
+            compressed.weights());
+        if (spill) {
+          spilled.moveNew(graph, before);
+        }
+        encodings.add(encoded);
+        storedBytes += encoded.storedBytes();
+        params += layer.params();
+        minOpset = Math.max(minOpset, encoded.minOpset());
+        entries.add(manifestEntry(layer, encoded, compressed.weightSnrDb(), compressed.fallback()));
+      }
       Onnx.ModelProto packaged = builder.build();
+      Files.createDirectories(dir);
       if (activations != null) {
         packaged = activations.rewrite().apply(packaged);
         minOpset = Math.max(minOpset, activations.minOpset());
       }
-      AtomicFiles.write(modelFile, packaged.toByteArray());
+      Path dataFile = null;
+      long fileBytes;
+      if (usesExternalData(model) || inlineBytes(packaged) > externalDataBytes) {
+        ExternalDataWriter.Result result = ExternalDataWriter.write(packaged, model.directory(),
+            spill ? spilled.regions() : Map.of(), modelFile);
+        dataFile = result.dataFile();
+        fileBytes = result.totalBytes();
+      } else {
+        AtomicFiles.write(modelFile, packaged.toByteArray());
+        Files.deleteIfExists(dir.resolve(DATA_FILE));
+        fileBytes = Files.size(modelFile);
+      }
       Map<String, Object> manifest = manifest(provenance, entries, minOpset, model.defaultOpset());
       if (activations != null) {
         manifest.put("activations", activations.description());
@@ -106,11 +154,84 @@ public final class Packager {
         requires.put("runtime_settings", activations.runtimeSettings());
         manifest.put("requires", requires);
       }
+      if (dataFile != null) {
+        manifest.put("external_data", Map.of("file", DATA_FILE, "bytes", Files.size(dataFile),
+            "alignment", ExternalDataWriter.ALIGNMENT));
+      }
       AtomicFiles.write(dir.resolve(MANIFEST_FILE), JSON.writeValueAsBytes(manifest));
-      return new Written(modelFile, Files.size(modelFile), storedBytes, params, minOpset, encodings);
+      return new Written(modelFile, fileBytes, storedBytes, params, minOpset, encodings, dataFile);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the package of " + provenance.configId() + " to " + dir, e);
     }
+  }
+
+  private static Set<String> initializerNames(Onnx.GraphProto.Builder graph) {
+    Set<String> names = new HashSet<>();
+    graph.getInitializerList().forEach(t -> names.add(t.getName()));
+    return names;
+  }
+
+  /**
+   * A scratch file in the package directory that holds encoded tensors between their encoding and the writing of
+   * the data file, which copies them from here (the kernel's transferTo); removed when the package is written.
+   */
+  private static final class Spill implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final Map<String, ByteSource> regions = new HashMap<>();
+
+    private Spill(Path file, FileChannel channel) {
+      this.file = file;
+      this.channel = channel;
+    }
+
+    static Spill open(Path dir) throws IOException {
+      Files.createDirectories(dir);
+      Path file = dir.resolve(".spill-" + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId());
+      return new Spill(file, FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ));
+    }
+
+    /** Moves the raw bytes of the graph's initializers not in {@code before} (of 1 KiB and more) to the file. */
+    void moveNew(Onnx.GraphProto.Builder graph, Set<String> before) throws IOException {
+      for (Onnx.TensorProto.Builder tensor : graph.getInitializerBuilderList()) {
+        if (before.contains(tensor.getName()) || !tensor.hasRawData()
+            || tensor.getRawData().size() < ExternalDataWriter.DEFAULT_INLINE_LIMIT) {
+          continue;
+        }
+        long offset = channel.position();
+        ByteBuffer bytes = tensor.getRawData().asReadOnlyByteBuffer();
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+        regions.put(tensor.getName(), new FileRegion(file, offset, channel.position() - offset));
+        tensor.clearRawData();
+      }
+    }
+
+    Map<String, ByteSource> regions() throws IOException {
+      channel.force(false);
+      return regions;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  private static boolean usesExternalData(OnnxModel model) {
+    return !ModelSize.externalFiles(model.path(), model.proto()).isEmpty();
+  }
+
+  /** The size of the package as one model.onnx; protobuf's int size wraps above 2 GiB, which counts as too big. */
+  private static long inlineBytes(Onnx.ModelProto packaged) {
+    int size = packaged.getSerializedSize();
+    return size < 0 ? Long.MAX_VALUE : size;
   }
 
   private static Map<String, Object> manifestEntry(Layer layer, EncodedLayer encoded, double weightSnrDb,

@@ -241,4 +241,23 @@ class PackagerTest {
         () -> Packager.write(MODEL, each(PackagerTest::int8PerChannel), provenance("int8"), file));
     assertTrue(blocked.getMessage().contains("cannot write the package of int8 to " + file), blocked.getMessage());
   }
+
+  /** Above the external-data threshold the same package is model.onnx + model.onnx.data, and computes the same. */
+  @Test
+  void aPackageAboveTheThresholdUsesExternalData() throws Exception {
+    List<LayerWeights> layers = each(PackagerTest::int8PerChannel);
+    Packager.Written inline = Packager.write(MODEL, layers, provenance("int8"), dir.resolve("inline"));
+    Packager.Written external = Packager.write(MODEL, layers, provenance("int8"), dir.resolve("external"), null, 1);
+    assertEquals(null, inline.dataFile());
+    assertEquals(dir.resolve("external").resolve(Packager.DATA_FILE), external.dataFile());
+    assertEquals(Files.size(external.modelFile()) + Files.size(external.dataFile()), external.fileBytes());
+    assertTrue(Files.size(external.modelFile()) < Files.size(inline.modelFile()), "the big tensors left model.onnx");
+    JsonNode manifest = new ObjectMapper().readTree(dir.resolve("external").resolve(Packager.MANIFEST_FILE).toFile());
+    assertEquals(Packager.DATA_FILE, manifest.get("external_data").get("file").asText());
+    assertEquals(Files.size(external.dataFile()), manifest.get("external_data").get("bytes").asLong());
+    assertArrayEquals(run(inline.modelFile()), run(external.modelFile()));
+    IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+        () -> Packager.write(MODEL, layers, provenance("int8"), dir.resolve("zero"), null, 0));
+    assertEquals("the external-data threshold must be at least 1 byte, got 0", zero.getMessage());
+  }
 }

@@ -252,7 +252,7 @@ public final class ExternalDataWriter {
   }
 
   /** Data bytes a tensor's shape and type need, or -1 when the type has no fixed width (strings). */
-  static long expectedBytes(Onnx.TensorProtoOrBuilder tensor) {
+  public static long expectedBytes(Onnx.TensorProtoOrBuilder tensor) {
     long elements = 1;
     for (long d : tensor.getDimsList()) {
       elements = Math.multiplyExact(elements, d);

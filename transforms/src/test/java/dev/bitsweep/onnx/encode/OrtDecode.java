@@ -42,6 +42,35 @@ public final class OrtDecode {
     }
   }
 
+  /**
+   * {@link #decodeWeight(byte[], String)} for a model on disk that keeps its data externally: the cut-down graph is
+   * written beside it (so its external-data locations still resolve) and ONNX Runtime reads the data by path.
+   */
+  public static float[] decodeWeight(java.nio.file.Path modelFile, String tensorName) {
+    java.nio.file.Path cut = modelFile.resolveSibling(".decode-" + tensorName.replaceAll("[^A-Za-z0-9._-]", "_")
+        + ".onnx");
+    try {
+      Onnx.ModelProto parsed = Onnx.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(modelFile));
+      Onnx.GraphProto holder = findGraph(parsed.getGraph(), tensorName)
+          .orElseThrow(() -> new IllegalArgumentException("no tensor named " + tensorName + " in the model"));
+      java.nio.file.Files.write(cut, parsed.toBuilder().setGraph(extract(holder, tensorName)).build().toByteArray());
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      try (OrtSession.SessionOptions options = sessionOptions();
+          OrtSession session = env.createSession(cut.toString(), options);
+          OrtSession.Result result = session.run(Map.of())) {
+        return toFloats((OnnxTensor) result.get(tensorName).orElseThrow());
+      }
+    } catch (java.io.IOException | OrtException e) {
+      throw new IllegalStateException("cannot decode " + tensorName + " of " + modelFile + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        java.nio.file.Files.deleteIfExists(cut);
+      } catch (java.io.IOException ignored) {
+        // a temporary file in a test directory
+      }
+    }
+  }
+
   /** A session options object with the settings bitsweep evaluates with. */
   public static OrtSession.SessionOptions sessionOptions() throws OrtException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
