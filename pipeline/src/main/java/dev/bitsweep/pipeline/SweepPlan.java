@@ -46,17 +46,8 @@ public record SweepPlan(
     return all;
   }
 
-  /** A plan in which every config compresses every layer it matches. */
-  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
-      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
-      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
-      String bitsweepVersion, List<Integer> sequenceStarts) {
-    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
-        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(),
-        sequenceStarts);
-  }
-
-  /** A plan without state inputs (batches of batch_size samples) in which every config compresses every layer it matches. */
+  /** A plan without state inputs (batches of batch_size samples) in which every config compresses every layer it
+   * matches; packages at the default external-data threshold. */
   public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
       List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
       String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
@@ -65,14 +56,22 @@ public record SweepPlan(
         evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(), List.of());
   }
 
-  /** A plan whose packages use the default external-data threshold. */
+  /** A plan in which every config compresses every layer it matches; packages at the default external-data threshold. */
   public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
       List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
       String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
       String bitsweepVersion, List<Integer> sequenceStarts) {
     this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
-        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, sequenceStarts,
-        Packager.DEFAULT_EXTERNAL_DATA_BYTES);
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, List.of(), sequenceStarts);
+  }
+
+  /** A plan whose packages use the default external-data threshold. */
+  public SweepPlan(String sweepId, String modelPath, String modelSha256, long modelBytes, int modelOpset,
+      List<ModelInput> modelInputs, String evalDataPath, String evalDataSha256, int evalSamples, int batchSize,
+      String calibrationDataSha256, SweepSpec.Task task, String stagingDir, List<SkippedTensor> skipped,
+      String bitsweepVersion, List<SweepPlanner.LayerSkip> configSkips, List<Integer> sequenceStarts) {
+    this(sweepId, modelPath, modelSha256, modelBytes, modelOpset, modelInputs, evalDataPath, evalDataSha256,
+        evalSamples, batchSize, calibrationDataSha256, task, stagingDir, skipped, bitsweepVersion, configSkips, sequenceStarts, Packager.DEFAULT_EXTERNAL_DATA_BYTES);
   }
 
   /** Batches of batch_size samples or, with state inputs (sequenceStarts given), of batch_size whole sequences. */
