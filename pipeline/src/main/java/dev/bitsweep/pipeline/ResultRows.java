@@ -21,7 +21,13 @@ public final class ResultRows {
 
   private ResultRows() {}
 
+  /** A run row of a sweep whose evaluation sessions ran on one intra-op thread. */
   static GenericRecord run(SweepPlan plan, SweepConfig config, PackagedModel packaged, EvalSummary summary) {
+    return run(plan, config, packaged, summary, 1);
+  }
+
+  static GenericRecord run(SweepPlan plan, SweepConfig config, PackagedModel packaged, EvalSummary summary,
+      int evalThreads) {
     GenericRecord row = new GenericData.Record(ResultSchemas.RUNS);
     row.put("schema_version", ResultSchemas.VERSION);
     row.put("config_id", config.configId());
@@ -64,8 +70,8 @@ public final class ResultRows {
     }
     row.put("eval_samples", c == null ? 0 : (int) c.samples());
     row.put("runtime", ModelRunner.RUNTIME);
-    row.put("runtime_settings", config.quantizesActivations() ? SessionSettings.QDQ_FUSED.text()
-        : SessionSettings.QDQ_DISABLED.text());
+    row.put("runtime_settings", (config.quantizesActivations() ? SessionSettings.QDQ_FUSED
+        : SessionSettings.QDQ_DISABLED).text(evalThreads));
     row.put("compress_seconds", packaged.compressSeconds());
     row.put("package_seconds", packaged.packageSeconds());
     row.put("eval_seconds", evaluated ? summary.seconds() : null);

@@ -68,7 +68,7 @@ public final class SweepPipeline {
         .of(WriteResults.CONFIGS, configs)
         .and(WriteResults.PACKAGES, packages)
         .and(WriteResults.SUMMARIES, summaries)
-        .apply("WriteResults", WriteResults.of(plan)
+        .apply("WriteResults", WriteResults.of(plan).withEvalThreads(threadsPerTask)
             .withLayerOrder(sweep.inventory().layers().stream().map(Layer::name).toList()));
   }
 

@@ -36,14 +36,24 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
 
   private final SweepPlan plan;
   private final List<String> layerOrder;
+  private final int evalThreads;
 
-  private WriteResults(SweepPlan plan, List<String> layerOrder) {
+  private WriteResults(SweepPlan plan, List<String> layerOrder, int evalThreads) {
     this.plan = Objects.requireNonNull(plan, "plan");
     this.layerOrder = List.copyOf(layerOrder);
+    if (evalThreads < 1) {
+      throw new IllegalArgumentException("evaluation threads must be >= 1, got " + evalThreads);
+    }
+    this.evalThreads = evalThreads;
   }
 
   public static WriteResults of(SweepPlan plan) {
-    return new WriteResults(plan, List.of());
+    return new WriteResults(plan, List.of(), 1);
+  }
+
+  /** The intra-op threads the evaluation sessions ran with, as the runs table's {@code runtime_settings} records. */
+  public WriteResults withEvalThreads(int threads) {
+    return new WriteResults(plan, layerOrder, threads);
   }
 
   /** The layers' names in graph order: the layers table's {@code layer_index} (null for a layer not listed). */
@@ -51,7 +61,7 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
     if (new HashSet<>(layerNames).size() != layerNames.size()) {
       throw new IllegalArgumentException("the layer order names a layer twice: " + layerNames);
     }
-    return new WriteResults(plan, layerNames);
+    return new WriteResults(plan, layerNames, evalThreads);
   }
 
   public static Path stagedTable(String stagingDir, String table) {
@@ -63,7 +73,7 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
     Inputs.require(input, "WriteResults", CONFIGS, PACKAGES, SUMMARIES);
     PCollection<KV<String, CoGbkResult>> joined = input.apply("JoinPerConfig", CoGroupByKey.create());
     PCollection<GenericRecord> runs = joined
-        .apply("ToRunRows", ParDo.of(new ToRunRowFn(plan)))
+        .apply("ToRunRows", ParDo.of(new ToRunRowFn(plan, evalThreads)))
         .setCoder(AvroCoder.of(ResultSchemas.RUNS));
     PCollection<GenericRecord> layers = joined
         .apply("ToLayerRows", ParDo.of(new ToLayerRowsFn(layerOrder)))
@@ -84,9 +94,11 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
 
   static final class ToRunRowFn extends DoFn<KV<String, CoGbkResult>, GenericRecord> {
     private final SweepPlan plan;
+    private final int evalThreads;
 
-    ToRunRowFn(SweepPlan plan) {
+    ToRunRowFn(SweepPlan plan, int evalThreads) {
       this.plan = plan;
+      this.evalThreads = evalThreads;
     }
 
     @ProcessElement
@@ -94,7 +106,7 @@ public final class WriteResults extends PTransform<KeyedPCollectionTuple<String>
       SweepConfig config = joined.getValue().getOnly(CONFIGS);
       PackagedModel packaged = joined.getValue().getOnly(PACKAGES);
       EvalSummary summary = joined.getValue().getOnly(SUMMARIES, null);
-      out.output(ResultRows.run(plan, config, packaged, summary));
+      out.output(ResultRows.run(plan, config, packaged, summary, evalThreads));
     }
   }
 

@@ -65,6 +65,14 @@ class ResultRowsTest {
   }
 
   @Test
+  void runtimeSettingsRecordTheEvaluationThreads() {
+    assertEquals("graph_optimization_level=ALL_OPT; session.disable_quant_qdq=1; intra_op_threads=1",
+        ResultRows.run(PLAN, INT4, PACKAGED, null).get("runtime_settings"));
+    assertEquals("graph_optimization_level=ALL_OPT; session.disable_quant_qdq=1; intra_op_threads=3",
+        ResultRows.run(PLAN, INT4, PACKAGED, null, 3).get("runtime_settings"));
+  }
+
+  @Test
   void aFailedPackageIsAFailedRowThatSaysWhy() {
     PackagedModel failed = new PackagedModel("int4", PackagedModel.FAILED, "layer fc.weight: block_size 32 does"
         + " not divide 30", null, 0, null, 0, 0.5, 0.0, List.of());
