@@ -15,7 +15,6 @@ import dev.bitsweep.data.ModelInput;
 import dev.bitsweep.eval.ModelRunner;
 import dev.bitsweep.onnx.proto.Onnx;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -103,22 +102,22 @@ class InputLayoutTest {
   @Test
   void withoutBatchAxisTheLayoutIsAmbiguousExit2() throws Exception {
     Path spec = spec("inputs:\n  sr: {value: 16000}\n");
-    Outcome outcome = bitsweep("sweep", spec.toString());
-    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode, outcome.err);
+    CliRun.Outcome outcome = CliRun.bitsweep("sweep", spec.toString());
+    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), outcome.err());
     assertEquals("bitsweep: error: data file " + eval.resolve("h.npy") + " has shape [5, 2, 3], which fits model "
         + "input 'h' [2,?,3] with its samples on model axis 0 or 1: the layout is ambiguous; give the batch axis in "
-        + "the spec, e.g. 'inputs: {h: {batch_axis: 1}}'" + System.lineSeparator(), outcome.err);
+        + "the spec, e.g. 'inputs: {h: {batch_axis: 1}}'" + System.lineSeparator(), outcome.err());
   }
 
   @Test
   void aScalarFedFromAFileIsAnErrorThatSuggestsAValue() throws Exception {
     writeNpy(eval.resolve("sr.npy"), "<i8", new long[] {SAMPLES}, longs(SAMPLES, 16000));
     Path spec = spec("inputs:\n  h: {batch_axis: 1}\n");
-    Outcome outcome = bitsweep("sweep", spec.toString());
-    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode, outcome.err);
+    CliRun.Outcome outcome = CliRun.bitsweep("sweep", spec.toString());
+    assertEquals(ExitCodes.BAD_INPUT, outcome.exitCode(), outcome.err());
     assertEquals("bitsweep: error: model input 'sr' is a scalar (shape []) but " + eval.resolve("sr.npy")
         + " holds it per sample (shape [5]): a scalar is one value for every sample; remove the file and give it in "
-        + "the spec, e.g. 'inputs: {sr: {value: 16000}}'" + System.lineSeparator(), outcome.err);
+        + "the spec, e.g. 'inputs: {sr: {value: 16000}}'" + System.lineSeparator(), outcome.err());
   }
 
   @Test
@@ -141,28 +140,8 @@ class InputLayoutTest {
   private Path spec(String inputs) throws Exception {
     Path spec = temp.resolve("spec.yaml");
     Files.writeString(spec, "name: layout\nmodel: " + model + "\ntask: agreement\neval_data: " + eval + "\nout: "
-        + temp.resolve("out") + "\nweight_threshold: 0\n" + inputs
-        + "configs:\n  - method: linear_quantize\n    mode: linear_symmetric\n    dtype: int8\n"
-        + "    granularity: per_channel\n");
+        + temp.resolve("out") + "\nweight_threshold: 0\n" + inputs + CliRun.INT8);
     return spec;
-  }
-
-  private record Outcome(int exitCode, String out, String err) {}
-
-  private static Outcome bitsweep(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
   }
 
   private static Onnx.ValueInfoProto value(String name, int type, long... dims) {
